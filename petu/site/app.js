@@ -1,0 +1,267 @@
+// Petu's browser side: sign in, upload straight to the bucket with a signed form, list, play and
+// delete videos through the API. Plain JavaScript with no build step.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = { config: null, token: null, name: null, videos: [], next: '', pollTimer: 0 };
+
+async function loadConfig() {
+  const res = await fetch('config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error('config.json: ' + res.status);
+  return res.json();
+}
+
+// api calls the petu API with the caller's sign-in token; a 401 signs the user out.
+async function api(method, path, body) {
+  const headers = { Authorization: 'Bearer ' + state.token };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(state.config.api + path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401) {
+    signOut();
+    throw new Error('your sign-in has expired; sign in again');
+  }
+  if (!res.ok) {
+    let msg = res.status + ' ' + res.statusText;
+    try { msg = (await res.json()).error || msg; } catch (_) { /* not JSON */ }
+    throw new Error(msg);
+  }
+  return res.status === 204 ? null : res.json();
+}
+
+// ---- sign-in ----
+
+function signedIn(token, name) {
+  state.token = token;
+  state.name = name;
+  sessionStorage.setItem('petu.token', token);
+  sessionStorage.setItem('petu.name', name);
+  $('who-name').textContent = name;
+  $('who').hidden = false;
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  refresh();
+}
+
+function signOut() {
+  state.token = null;
+  sessionStorage.removeItem('petu.token');
+  sessionStorage.removeItem('petu.name');
+  clearTimeout(state.pollTimer);
+  $('who').hidden = true;
+  $('app').hidden = true;
+  $('sign-in').hidden = false;
+  $('videos').replaceChildren();
+  $('player').hidden = true;
+  showSignIn();
+}
+
+function showSignIn() {
+  const s = state.config.signIn;
+  if (s.provider === 'google') {
+    $('google-sign-in').hidden = false;
+    const script = document.createElement('script');
+    script.src = 'https://accounts.google.com/gsi/client';
+    script.onload = () => {
+      google.accounts.id.initialize({
+        client_id: s.clientId,
+        callback: (resp) => {
+          const claims = JSON.parse(atob(resp.credential.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+          signedIn(resp.credential, claims.name || claims.email || claims.sub);
+        },
+      });
+      google.accounts.id.renderButton($('google-sign-in'), { theme: 'outline', size: 'large' });
+    };
+    document.head.appendChild(script);
+    return;
+  }
+  $('local-sign-in').hidden = false;
+}
+
+$('local-sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('sign-in-error').textContent = '';
+  const name = $('local-name').value.trim();
+  try {
+    const res = await fetch(state.config.signIn.tokenURL, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.statusText);
+    const body = await res.json();
+    signedIn(body.token, name);
+  } catch (err) {
+    $('sign-in-error').textContent = 'Sign-in failed: ' + err.message;
+  }
+});
+
+$('sign-out').addEventListener('click', signOut);
+
+// ---- upload ----
+
+// postForm sends the file to the bucket with the signed form's fields; the file goes last, as S3
+// requires. XMLHttpRequest rather than fetch, because only it reports upload progress.
+function postForm(form, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const data = new FormData();
+    for (const [k, v] of Object.entries(form.fields)) data.append(k, v);
+    data.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.url);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300)
+      ? resolve()
+      : reject(new Error('upload refused: ' + xhr.status + ' ' + (xhr.responseText || '').slice(0, 200)));
+    xhr.onerror = () => reject(new Error('upload failed: network error'));
+    xhr.send(data);
+  });
+}
+
+$('upload').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const file = $('file').files[0];
+  if (!file) return;
+  $('upload-error').textContent = '';
+  $('upload-button').disabled = true;
+  const bar = $('progress');
+  bar.value = 0;
+  bar.hidden = false;
+  $('progress-text').textContent = 'Starting…';
+  try {
+    const up = await api('POST', '/api/uploads', {
+      fileName: file.name, contentType: file.type || 'application/octet-stream', size: file.size,
+    });
+    await postForm(up.form, file, (f) => {
+      bar.value = Math.round(f * 100);
+      $('progress-text').textContent = Math.round(f * 100) + '%';
+    });
+    bar.value = 100;
+    $('progress-text').textContent = 'Uploaded — processing';
+    $('file').value = '';
+    await refresh();
+  } catch (err) {
+    $('upload-error').textContent = err.message;
+    $('progress-text').textContent = '';
+  } finally {
+    $('upload-button').disabled = false;
+  }
+});
+
+// ---- list ----
+
+function describe(v) {
+  if (v.status === 'ready') {
+    const secs = Math.round((v.durationMs || 0) / 1000);
+    return secs + ' s · ' + v.renditions.map((r) => r.name).join(', ');
+  }
+  if (v.status === 'failed') return v.error || 'transcoding failed';
+  return new Date(v.createdAt).toLocaleString();
+}
+
+function render() {
+  const list = $('videos');
+  list.replaceChildren();
+  $('empty').hidden = state.videos.length > 0;
+  for (const v of state.videos) {
+    const li = $('video-item').content.firstElementChild.cloneNode(true);
+    li.dataset.id = v.id;
+    li.dataset.status = v.status;
+    li.querySelector('.name').textContent = v.fileName;
+    const st = li.querySelector('.status');
+    st.textContent = v.status;
+    st.classList.add(v.status);
+    li.querySelector('.detail').textContent = describe(v);
+    if (v.thumbnailUrl) li.querySelector('.thumb').src = v.thumbnailUrl;
+    const play = li.querySelector('.play');
+    play.hidden = v.status !== 'ready';
+    play.addEventListener('click', () => playVideo(v));
+    li.querySelector('.delete').addEventListener('click', () => removeVideo(v));
+    list.appendChild(li);
+  }
+  $('more').hidden = !state.next;
+}
+
+async function refresh() {
+  clearTimeout(state.pollTimer);
+  if (!state.token) return;
+  try {
+    const page = await api('GET', '/api/videos');
+    state.videos = page.videos;
+    state.next = page.next || '';
+    render();
+  } catch (err) {
+    $('upload-error').textContent = err.message;
+  }
+  // Poll while anything is still on its way to ready.
+  if (state.token && state.videos.some((v) => v.status === 'pending' || v.status === 'processing')) {
+    state.pollTimer = setTimeout(refresh, 1500);
+  }
+}
+
+$('more').addEventListener('click', async () => {
+  const page = await api('GET', '/api/videos?cursor=' + encodeURIComponent(state.next));
+  state.videos = state.videos.concat(page.videos);
+  state.next = page.next || '';
+  render();
+});
+
+// ---- play and delete ----
+
+function playVideo(v) {
+  const sel = $('rendition');
+  sel.replaceChildren();
+  // Smallest first, so the first choice plays quickly.
+  const rs = v.renditions.slice().sort((a, b) => a.height - b.height);
+  for (const r of rs) {
+    const o = document.createElement('option');
+    o.value = r.url;
+    o.textContent = r.name + ' (' + r.width + '×' + r.height + ')';
+    o.dataset.name = r.name;
+    sel.appendChild(o);
+  }
+  sel.onchange = () => {
+    const video = $('video');
+    const t = video.currentTime;
+    video.src = sel.value;
+    video.currentTime = t;
+    video.play().catch(() => {});
+  };
+  $('player-title').textContent = v.fileName;
+  $('player').hidden = false;
+  $('player').dataset.id = v.id;
+  $('video').src = sel.value;
+}
+
+async function removeVideo(v) {
+  try {
+    await api('DELETE', '/api/videos/' + encodeURIComponent(v.id));
+    if ($('player').dataset.id === v.id) {
+      $('video').removeAttribute('src');
+      $('player').hidden = true;
+    }
+    await refresh();
+  } catch (err) {
+    $('upload-error').textContent = err.message;
+  }
+}
+
+// ---- start ----
+
+(async () => {
+  try {
+    state.config = await loadConfig();
+  } catch (err) {
+    $('sign-in').hidden = false;
+    $('sign-in-error').textContent = 'Cannot load the site configuration: ' + err.message;
+    return;
+  }
+  const token = sessionStorage.getItem('petu.token');
+  if (token) {
+    signedIn(token, sessionStorage.getItem('petu.name') || '');
+  } else {
+    $('sign-in').hidden = false;
+    showSignIn();
+  }
+})();
