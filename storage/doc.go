@@ -1,0 +1,32 @@
+// Package storage defines a bucket of objects: the contract that the S3 adapter (awss3) and the
+// in-memory adapter (memstorage) both keep.
+//
+// # Objects
+//
+// A [Bucket] holds objects addressed by keys. Keys are UTF-8 strings of 1 to 1,024 bytes, as in
+// Amazon S3; every adapter refuses other keys with [ErrInvalidKey] before doing any I/O. Keys list
+// in UTF-8 byte order, the order S3 uses. ETags are quoted, as S3 returns them: for an object
+// written in one request, the hex MD5 of its body in double quotes.
+//
+// # Conditional writes
+//
+// [PutOptions.IfAbsent] creates an object only when its key is free (S3's If-None-Match: *) and
+// [PutOptions.IfMatch] replaces it only while its ETag is the one given (If-Match). Either
+// failing returns [ErrPreconditionFailed]. Among concurrent create-only writers of one key,
+// exactly one succeeds.
+//
+// # Signed requests
+//
+// [Bucket.SignURL] lets a holder of the URL GET or PUT one object without credentials until it
+// expires; [Bucket.UploadForm] describes an HTML form a browser POSTs a file with (S3's presigned
+// POST). Both sign with the bucket's own credentials unless the options carry others, so an app can
+// sign with the temporary credentials an identity provider handed its user; the store then allows
+// only what that user's policy allows.
+//
+// # Errors
+//
+// Adapters wrap their provider's errors so that errors.Is matches the sentinels of this package
+// ([ErrNotFound], [ErrPreconditionFailed], [ErrInvalidKey], [ErrAccessDenied], [ErrTooLarge],
+// [ErrInvalidRange], [ErrInvalidArgument]) while errors.As still reaches the provider's error
+// (smithy.APIError for awss3).
+package storage
