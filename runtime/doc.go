@@ -1,0 +1,32 @@
+// Package runtime starts Lambda functions with the middleware production needs, and runs them
+// in-process the way Lambda does.
+//
+// # Starting a function
+//
+// [Start] serves a typed handler, func(context.Context, In) (Out, error), on aws-lambda-go.
+// Build the handler's dependencies (SDK clients, tables, buckets) in main before calling Start:
+// they are built once, when Lambda initialises the execution environment, and every invocation
+// the environment serves reuses them.
+//
+// # Middleware
+//
+// A [Middleware] wraps a [lambda.Handler]; [Chain] composes them, the first outermost.
+// [NewHandler] and Start apply, from the outside in:
+//
+//  1. [LogInvocations]: the logger's records carry requestId, functionName, coldStart and
+//     traceId; a failed invocation is logged once at ERROR.
+//  2. [Recover]: a panic becomes a [*PanicError] response, its stack logged once; the
+//     execution environment stays warm instead of exiting.
+//  3. [EmitMetrics]: metrics recorded through [Metrics] are written to stdout in CloudWatch
+//     Embedded Metric Format when the invocation ends, whatever way it ends.
+//  4. [DeadlineMargin]: the handler's context ends a margin before Lambda's deadline, so the
+//     handler has time to log, flush and answer before Lambda stops it.
+//  5. Options.Middleware, in order, then the handler.
+//
+// # Local invoke
+//
+// [Local] runs a lambda.Handler in-process as Lambda does: a [lambdacontext.LambdaContext] with
+// request id and function ARN, the invocation deadline on the context, the trace id, one cold
+// start, panics and timeouts reported as errors. Tests and in-memory event buses use it to call
+// the same handlers that run in AWS.
+package runtime

@@ -1,0 +1,194 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// ErrTimeout is wrapped by the error [Local.Invoke] returns when the handler runs past the
+// invocation's deadline.
+var ErrTimeout = errors.New("runtime: task timed out")
+
+// MaxTimeout is the longest timeout Lambda allows a function, and the default of
+// [LocalOptions.Timeout].
+const MaxTimeout = 15 * time.Minute
+
+// LocalOptions configures a [Local]. The zero value, and a nil *LocalOptions, mean the defaults
+// documented on each field.
+type LocalOptions struct {
+	// FunctionName is the function's name, as [FunctionName] reports it to the handler.
+	// Default: lambdacontext.FunctionName (the AWS_LAMBDA_FUNCTION_NAME environment variable,
+	// as Lambda sets it), or "function" when that is empty.
+	FunctionName string
+	// FunctionARN is the invoked function's ARN put in the LambdaContext. Default:
+	// arn:aws:lambda:<Region>:000000000000:function:<FunctionName>.
+	FunctionARN string
+	// Region is used for the default FunctionARN. Default: the AWS_REGION environment
+	// variable, or us-east-1.
+	Region string
+	// Timeout is the function's configured timeout: each invocation's deadline is the earlier
+	// of now+Timeout and the deadline of the context passed to Invoke. Default: MaxTimeout.
+	Timeout time.Duration
+}
+
+// Local runs a [lambda.Handler] in-process the way Lambda runs a function. Its methods are safe
+// for concurrent use; like Lambda scaling out, concurrent invocations run concurrently, except
+// that calls to a handler made by lambda.NewHandler, which reuses its response buffer, take
+// turns.
+type Local struct {
+	h       lambda.Handler
+	name    string
+	arn     string
+	timeout time.Duration
+	warm    atomic.Bool
+}
+
+// NewLocal returns a Local that invokes h. A nil opts means the defaults of [LocalOptions].
+func NewLocal(h lambda.Handler, opts *LocalOptions) *Local {
+	var o LocalOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.FunctionName == "" {
+		o.FunctionName = lambdacontext.FunctionName
+	}
+	if o.FunctionName == "" {
+		o.FunctionName = "function"
+	}
+	if o.Region == "" {
+		o.Region = os.Getenv("AWS_REGION")
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.FunctionARN == "" {
+		o.FunctionARN = "arn:aws:lambda:" + o.Region + ":000000000000:function:" + o.FunctionName
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = MaxTimeout
+	}
+	return &Local{h: copying(h), name: o.FunctionName, arn: o.FunctionARN, timeout: o.Timeout}
+}
+
+// Invoke calls the handler with payload as Lambda would and returns its response.
+//
+// The handler's context carries a [lambdacontext.LambdaContext] (a new request id and the
+// function ARN), the trace id under the "x-amzn-trace-id" key as aws-lambda-go sets it, the
+// function name and cold-start flag read by [FunctionName] and [ColdStart] (true on the Local's
+// first invocation only), and a deadline: the earlier of ctx's and the configured timeout.
+// When ctx already carries a LambdaContext, its request id is kept (Lambda retries an
+// asynchronous event under the same request id) and its other fields are filled in where
+// empty; a trace id already under "x-amzn-trace-id" is kept too.
+//
+// A handler error is returned as it is. A panic is returned as a [*PanicError]. When the
+// handler is still running at the deadline, Invoke returns an error wrapping [ErrTimeout]
+// without waiting for it, as Lambda stops waiting for a function that timed out; when ctx is
+// canceled first, Invoke returns an error wrapping ctx's cause. The response is the caller's
+// to keep.
+func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	lc := lambdacontext.LambdaContext{}
+	if parent, ok := lambdacontext.FromContext(ctx); ok {
+		lc = *parent
+	}
+	if lc.AwsRequestID == "" {
+		lc.AwsRequestID = newRequestID()
+	}
+	if lc.InvokedFunctionArn == "" {
+		lc.InvokedFunctionArn = l.arn
+	}
+
+	start := time.Now()
+	deadline := start.Add(l.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lc)
+	if id, _ := ctx.Value(traceIDKey).(string); id == "" {
+		ctx = context.WithValue(ctx, traceIDKey, newTraceID(start))
+	}
+	ctx = context.WithValue(ctx, invocationKey{}, &invocation{
+		functionName: l.name,
+		coldStart:    !l.warm.Swap(true),
+	})
+
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if v := recover(); v != nil {
+				r = result{err: &PanicError{Value: v, Stack: debug.Stack()}}
+			}
+			done <- r
+		}()
+		out, err := l.h.Invoke(ctx, payload)
+		// Handlers may reuse their response buffer on the next call.
+		r = result{out: append([]byte(nil), out...), err: err}
+		if out == nil {
+			r.out = nil
+		}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		return r.out, nil
+	case <-ctx.Done():
+		// A handler that answers just as the deadline passes still answered.
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return nil, r.err
+			}
+			return r.out, nil
+		default:
+		}
+		if err := context.Cause(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("runtime: invocation abandoned: %w", err)
+		}
+		return nil, fmt.Errorf("%w after %.2f seconds", ErrTimeout, deadline.Sub(start).Seconds())
+	}
+}
+
+// newRequestID returns a random version 4 UUID, the form of Lambda's request ids.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// newTraceID returns an X-Ray trace header in the form Lambda passes to functions.
+func newTraceID(now time.Time) string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0",
+		now.Unix(), hex.EncodeToString(b[:12]), hex.EncodeToString(b[12:]))
+}
