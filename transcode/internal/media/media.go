@@ -1,0 +1,253 @@
+// Package media recognises video containers and writes stand-in outputs, for the transcoders
+// that simulate transcoding (memtranscode and transcodetest's MediaConvert server).
+//
+// # How an input is judged to be a video
+//
+// Probe reads the input once, front to back, and recognises:
+//   - ISO base media files (MP4, MOV, M4V, 3GP): a sequence of boxes whose first is "ftyp",
+//     "moov", "mdat", "free", "skip" or "wide". Every box must end inside the file (a
+//     truncated file fails), and there must be a "moov" and an "mdat". Width and height come
+//     from the first track header ("tkhd") with a picture size, the duration from the movie
+//     header ("mvhd").
+//   - Matroska and WebM: the EBML magic 1A 45 DF A3.
+//   - MPEG transport streams: the sync byte 0x47 at offsets 0, 188 and 376.
+//   - AVI: "RIFF" then "AVI ".
+//
+// For the last three the picture size and duration are not parsed; Probe reports DefaultWidth,
+// DefaultHeight and DefaultDuration. Anything else, including an empty object, is not a video.
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Defaults reported for containers whose headers Probe does not parse.
+const (
+	DefaultWidth    = 1920
+	DefaultHeight   = 1080
+	DefaultDuration = 10 * time.Second
+)
+
+// maxMoov bounds the movie box Probe holds in memory; real ones are kilobytes to a few MiB.
+const maxMoov = 64 << 20
+
+// Info describes a recognised video.
+type Info struct {
+	Container string // "mp4", "matroska", "mpegts" or "avi"
+	Width     int
+	Height    int
+	Duration  time.Duration
+}
+
+// Error is why an input is not a usable video, with the MediaConvert error code that fits.
+type Error struct {
+	Code int
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+const (
+	codeOpen   = 1010
+	codeDecode = 1040
+)
+
+// Probe reads r to its end and describes the video in it, or returns an *Error.
+func Probe(r io.Reader) (Info, error) {
+	var head [512]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return Info{}, err
+	}
+	h := head[:n]
+	if n == 0 {
+		return Info{}, &Error{codeOpen, "the input is empty"}
+	}
+	rest := io.MultiReader(bytes.NewReader(h), r)
+	switch {
+	case n >= 8 && isBoxType(h[4:8]):
+		return probeMP4(rest)
+	case n >= 4 && bytes.Equal(h[:4], []byte{0x1a, 0x45, 0xdf, 0xa3}):
+		return drain(rest, "matroska")
+	case n >= 377 && h[0] == 0x47 && h[188] == 0x47 && h[376] == 0x47:
+		return drain(rest, "mpegts")
+	case n >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "AVI ":
+		return drain(rest, "avi")
+	}
+	return Info{}, &Error{codeOpen, "no parser found for container"}
+}
+
+func isBoxType(t []byte) bool {
+	switch string(t) {
+	case "ftyp", "moov", "mdat", "free", "skip", "wide":
+		return true
+	}
+	return false
+}
+
+func drain(r io.Reader, container string) (Info, error) {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return Info{}, err
+	}
+	return Info{Container: container, Width: DefaultWidth, Height: DefaultHeight, Duration: DefaultDuration}, nil
+}
+
+func probeMP4(r io.Reader) (Info, error) {
+	info := Info{Container: "mp4"}
+	var off int64
+	var sawMoov, sawMdat bool
+	for {
+		var hdr [8]byte
+		n, err := io.ReadFull(r, hdr[:])
+		if err == io.EOF {
+			break
+		}
+		if err == io.ErrUnexpectedEOF {
+			return Info{}, &Error{codeDecode, fmt.Sprintf("the input is truncated: a box header at byte %d is cut short", off)}
+		}
+		if err != nil {
+			return Info{}, err
+		}
+		size := int64(binary.BigEndian.Uint32(hdr[:4]))
+		typ := string(hdr[4:8])
+		hlen := int64(n)
+		switch size {
+		case 1:
+			var ext [8]byte
+			if _, err := io.ReadFull(r, ext[:]); err != nil {
+				return Info{}, &Error{codeDecode, fmt.Sprintf("the input is truncated in the header of box %q at byte %d", typ, off)}
+			}
+			size = int64(binary.BigEndian.Uint64(ext[:]))
+			hlen += 8
+		case 0: // the box runs to the end of the file
+			size = -1
+		}
+		if size != -1 && size < hlen {
+			return Info{}, &Error{codeOpen, fmt.Sprintf("invalid box %q at byte %d: size %d", typ, off, size)}
+		}
+		switch typ {
+		case "moov":
+			sawMoov = true
+			if size == -1 || size-hlen > maxMoov {
+				return Info{}, &Error{codeOpen, fmt.Sprintf("movie box at byte %d is too large", off)}
+			}
+			body := make([]byte, size-hlen)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return Info{}, &Error{codeDecode, fmt.Sprintf("the input is truncated: box %q at byte %d ends past the end of the file", typ, off)}
+			}
+			parseMoov(body, &info)
+		default:
+			if typ == "mdat" {
+				sawMdat = true
+			}
+			if size == -1 {
+				if _, err := io.Copy(io.Discard, r); err != nil {
+					return Info{}, err
+				}
+				off = -1
+				break
+			}
+			if m, err := io.CopyN(io.Discard, r, size-hlen); err != nil {
+				if err == io.EOF {
+					return Info{}, &Error{codeDecode, fmt.Sprintf("the input is truncated: box %q at byte %d has %d bytes, the file holds %d of them", typ, off, size, hlen+m)}
+				}
+				return Info{}, err
+			}
+		}
+		if off == -1 {
+			break
+		}
+		off += size
+	}
+	if !sawMoov {
+		return Info{}, &Error{codeOpen, "no movie box (moov) found: the input is truncated or not a movie"}
+	}
+	if !sawMdat {
+		return Info{}, &Error{codeOpen, "no media data box (mdat) found"}
+	}
+	if info.Width <= 0 || info.Height <= 0 {
+		return Info{}, &Error{codeOpen, "no video track found"}
+	}
+	return info, nil
+}
+
+// boxes calls f for each box in b; it stops at the first malformed one.
+func boxes(b []byte, f func(typ string, body []byte)) {
+	for len(b) >= 8 {
+		size := int(binary.BigEndian.Uint32(b[:4]))
+		typ := string(b[4:8])
+		hlen := 8
+		if size == 1 {
+			if len(b) < 16 {
+				return
+			}
+			s := binary.BigEndian.Uint64(b[8:16])
+			if s > uint64(len(b)) {
+				return
+			}
+			size, hlen = int(s), 16
+		} else if size == 0 {
+			size = len(b)
+		}
+		if size < hlen || size > len(b) {
+			return
+		}
+		f(typ, b[hlen:size])
+		b = b[size:]
+	}
+}
+
+func parseMoov(moov []byte, info *Info) {
+	boxes(moov, func(typ string, body []byte) {
+		switch typ {
+		case "mvhd":
+			if len(body) < 32 {
+				return
+			}
+			var scale, dur uint64
+			if body[0] == 1 {
+				scale = uint64(binary.BigEndian.Uint32(body[20:24]))
+				dur = binary.BigEndian.Uint64(body[24:32])
+			} else {
+				scale = uint64(binary.BigEndian.Uint32(body[12:16]))
+				dur = uint64(binary.BigEndian.Uint32(body[16:20]))
+			}
+			if scale > 0 {
+				info.Duration = time.Duration(float64(dur) / float64(scale) * float64(time.Second))
+			}
+		case "trak":
+			if info.Width > 0 {
+				return
+			}
+			boxes(body, func(typ string, body []byte) {
+				if typ != "tkhd" || len(body) < 4 {
+					return
+				}
+				at := 76
+				if body[0] == 1 {
+					at = 88
+				}
+				if len(body) < at+8 {
+					return
+				}
+				w := int(binary.BigEndian.Uint32(body[at:]) >> 16)
+				h := int(binary.BigEndian.Uint32(body[at+4:]) >> 16)
+				if w > 0 && h > 0 {
+					info.Width, info.Height = w, h
+				}
+			})
+		}
+	})
+}
+
+// IsProbeError reports whether err is an *Error, and returns it.
+func IsProbeError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
