@@ -1,0 +1,16 @@
+// Package eventstest provides the conformance suite for event buses and an
+// in-process EventBridge server for tests.
+//
+// # Conformance
+//
+// [RunBusTests] runs every behaviour an event bus promises (delivery of the
+// exact payload, filtering, fan-out, retries, dead letters, panics, waiting)
+// against a [Bus]. Each bus implementation's tests call it.
+//
+// # EventBridge
+//
+// [NewServer] starts an httptest server that speaks EventBridge's JSON 1.1
+// protocol for PutEvents, validates requests as the API reference does, and
+// records the entries it accepted; aws-sdk-go-v2's eventbridge client talks
+// to it unchanged. Tests inject per-entry failures with [Server.FailNext].
+package eventstest

@@ -1,0 +1,316 @@
+package memevents
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/servous/servous/events"
+	"github.com/servous/servous/runtime"
+)
+
+// Subscription is one target's subscription to a bus.
+type Subscription struct {
+	bus         *Bus
+	filter      *compiledFilter
+	local       *runtime.Local
+	arn         string
+	retries     int
+	backoff     time.Duration
+	maxAge      time.Duration
+	concurrency int
+	onFailure   func(Failure)
+	// slots holds a token per delivery held, bounding memory.
+	slots   chan struct{}
+	removed atomic.Bool
+
+	mu      sync.Mutex
+	queue   []*delivery
+	head    int
+	running int
+	dirty   bool // queued deliveries not reordered yet
+	dead    []Failure
+	// timers holds deliveries waiting to be retried, so Close and
+	// Unsubscribe can discard them without waiting out their backoff.
+	timers map[*delivery]*time.Timer
+}
+
+type delivery struct {
+	event     events.Event
+	requestID string
+	published time.Time
+	attempts  int
+	err       error
+}
+
+// FunctionARN returns the ARN the target is invoked under.
+func (s *Subscription) FunctionARN() string { return s.arn }
+
+// DeadLetters returns the failures kept so far, oldest first, and removes
+// them from the queue. It is empty when SubscribeOptions.OnFailure is set.
+func (s *Subscription) DeadLetters() []Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dead := s.dead
+	s.dead = nil
+	return dead
+}
+
+// Unsubscribe stops deliveries to the target. Queued deliveries and pending
+// retries are discarded; running invocations finish.
+func (s *Subscription) Unsubscribe() {
+	b := s.bus
+	b.mu.Lock()
+	old := *b.subs.Load()
+	subs := make([]*Subscription, 0, len(old))
+	for _, x := range old {
+		if x != s {
+			subs = append(subs, x)
+		}
+	}
+	b.subs.Store(&subs)
+	b.mu.Unlock()
+	s.removed.Store(true)
+	s.stopRetries()
+	s.startWorkers()
+}
+
+func (s *Subscription) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		s.noteHeld()
+		return nil
+	default:
+	}
+	if s.bus.opts.NonBlocking {
+		return fmt.Errorf("memevents: publish to %s: %w (%d deliveries held)", s.arn, ErrQueueFull, cap(s.slots))
+	}
+	select {
+	case s.slots <- struct{}{}:
+		s.noteHeld()
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("memevents: publish to %s: %w: %w", s.arn, ErrQueueFull, context.Cause(ctx))
+	case <-s.bus.ctx.Done():
+		return ErrClosed
+	}
+}
+
+func (s *Subscription) noteHeld() {
+	n := int64(len(s.slots))
+	for {
+		m := s.bus.maxHeld.Load()
+		if n <= m || s.bus.maxHeld.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+func (s *Subscription) release(n int) {
+	for range n {
+		<-s.slots
+	}
+}
+
+func (s *Subscription) enqueue(d *delivery) {
+	s.mu.Lock()
+	if s.head > 0 && len(s.queue) == cap(s.queue) {
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue = s.queue[:n]
+		s.head = 0
+	}
+	s.queue = append(s.queue, d)
+	s.dirty = true
+	start := s.mayStart()
+	s.mu.Unlock()
+	if start {
+		go s.work()
+	}
+}
+
+// mayStart reports, with s.mu held, whether to start a worker, counting it.
+func (s *Subscription) mayStart() bool {
+	if s.running >= s.concurrency || s.head == len(s.queue) {
+		return false
+	}
+	if s.bus.paused.Load() && !s.stopping() {
+		return false
+	}
+	s.running++
+	return true
+}
+
+func (s *Subscription) stopping() bool {
+	return s.removed.Load() || s.bus.closed.Load()
+}
+
+func (s *Subscription) startWorkers() {
+	for {
+		s.mu.Lock()
+		start := s.mayStart()
+		s.mu.Unlock()
+		if !start {
+			return
+		}
+		go s.work()
+	}
+}
+
+func (s *Subscription) work() {
+	for {
+		s.mu.Lock()
+		if s.head == len(s.queue) || (s.bus.paused.Load() && !s.stopping()) {
+			s.running--
+			s.mu.Unlock()
+			return
+		}
+		if reorder := s.bus.opts.Reorder; reorder != nil && s.dirty && len(s.queue)-s.head > 1 {
+			q := s.queue[s.head:]
+			reorder(len(q), func(i, j int) { q[i], q[j] = q[j], q[i] })
+		}
+		s.dirty = false
+		d := s.queue[s.head]
+		s.queue[s.head] = nil
+		s.head++
+		if s.head == len(s.queue) {
+			s.queue, s.head = s.queue[:0], 0
+		}
+		s.mu.Unlock()
+		s.deliver(d)
+	}
+}
+
+func (s *Subscription) deliver(d *delivery) {
+	b := s.bus
+	if s.stopping() {
+		b.discarded.Add(1)
+		s.finish()
+		return
+	}
+	if time.Since(d.published) > b.scale(s.maxAge) {
+		s.fail(d, EventAgeExceeded)
+		return
+	}
+	d.attempts++
+	b.invocations.Add(1)
+	if d.attempts > 1 {
+		b.retries.Add(1)
+	}
+	ctx := lambdacontext.NewContext(b.ctx, &lambdacontext.LambdaContext{AwsRequestID: d.requestID})
+	_, err := s.local.Invoke(ctx, d.event.Payload)
+	if err == nil {
+		b.succeeded.Add(1)
+		s.finish()
+		return
+	}
+	d.err = err
+	if s.stopping() {
+		b.discarded.Add(1)
+		s.finish()
+		return
+	}
+	if d.attempts > s.retries {
+		s.fail(d, RetriesExhausted)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping() {
+		// stopRetries may have run already; nothing would requeue d.
+		b.discarded.Add(1)
+		s.release(1)
+		b.donePending()
+		return
+	}
+	if s.timers == nil {
+		s.timers = make(map[*delivery]*time.Timer)
+	}
+	s.timers[d] = time.AfterFunc(b.scale(s.backoff<<(d.attempts-1)), func() {
+		s.mu.Lock()
+		_, waiting := s.timers[d]
+		delete(s.timers, d)
+		s.mu.Unlock()
+		if waiting {
+			s.enqueue(d)
+		}
+	})
+}
+
+// stopRetries requeues deliveries waiting for a retry at once; the worker
+// discards them since the subscription is stopping.
+func (s *Subscription) stopRetries() {
+	s.mu.Lock()
+	var due []*delivery
+	for d, t := range s.timers {
+		t.Stop()
+		due = append(due, d)
+	}
+	clear(s.timers)
+	s.mu.Unlock()
+	for _, d := range due {
+		s.enqueue(d)
+	}
+}
+
+func (s *Subscription) finish() {
+	s.release(1)
+	s.bus.donePending()
+}
+
+func (s *Subscription) fail(d *delivery, condition string) {
+	f := Failure{
+		Event:       d.event,
+		FunctionARN: s.arn,
+		RequestID:   d.requestID,
+		Condition:   condition,
+		Attempts:    d.attempts,
+		Err:         d.err,
+		Time:        time.Now(),
+	}
+	s.bus.failed.Add(1)
+	if s.onFailure == nil || !s.callOnFailure(f) {
+		s.mu.Lock()
+		s.dead = append(s.dead, f)
+		s.mu.Unlock()
+	}
+	s.finish()
+}
+
+// callOnFailure runs the destination, reporting false if it panicked, in
+// which case the failure is kept in the dead-letter queue instead.
+func (s *Subscription) callOnFailure(f Failure) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	s.onFailure(f)
+	return true
+}
+
+// newRequestID returns a random version 4 UUID, the form of Lambda's request
+// ids.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
