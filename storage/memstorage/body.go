@@ -1,0 +1,157 @@
+package memstorage
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/servous/servous/storage"
+)
+
+// Bodies are held in chunks rather than one slice: a body of unknown length is read into chunks
+// of growing size, each filled once and hashed while it is still in the cache, so a Put costs
+// about one MD5 pass over the bytes and never copies them twice.
+const (
+	minChunk = 32 << 10
+	maxChunk = 8 << 20
+)
+
+// lener is implemented by bytes.Reader, strings.Reader and bytes.Buffer: a known length lets
+// Put allocate the body in one chunk.
+type lener interface{ Len() int }
+
+// readBody reads r to its end into chunks, computing the body's MD5 as it goes. It fails with
+// storage.ErrTooLarge past limit bytes.
+func readBody(r io.Reader, limit int64) (chunks [][]byte, size int64, sum [md5.Size]byte, err error) {
+	h := md5.New()
+	next := int64(minChunk)
+	if l, ok := r.(lener); ok {
+		// One spare byte sees EOF without a second chunk.
+		next = int64(l.Len()) + 1
+	}
+	for {
+		n := min(next, limit-size+1)
+		if n <= 0 {
+			n = 1
+		}
+		buf := make([]byte, n)
+		m, rerr := io.ReadFull(r, buf)
+		if m > 0 {
+			h.Write(buf[:m])
+			size += int64(m)
+			if m < len(buf)/2 {
+				// Keep a short last chunk without the unused rest of its buffer.
+				buf = append([]byte(nil), buf[:m]...)
+			}
+			chunks = append(chunks, buf[:m:m])
+		}
+		if size > limit {
+			return nil, 0, sum, fmt.Errorf("%w: over %d bytes", storage.ErrTooLarge, limit)
+		}
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+			break
+		}
+		if rerr != nil {
+			return nil, 0, sum, rerr
+		}
+		next = min(max(next*2, minChunk), maxChunk)
+	}
+	h.Sum(sum[:0])
+	return chunks, size, sum, nil
+}
+
+func quoteETag(sum []byte) string { return `"` + hex.EncodeToString(sum) + `"` }
+
+// multipartETag returns the ETag S3 gives an object uploaded in parts of partSize bytes: the
+// MD5 of the parts' MD5s, a dash and the number of parts.
+func multipartETag(chunks [][]byte, size, partSize int64) string {
+	outer := md5.New()
+	inner := md5.New()
+	var inPart int64
+	parts := 0
+	for _, c := range chunks {
+		for len(c) > 0 {
+			n := min(int64(len(c)), partSize-inPart)
+			inner.Write(c[:n])
+			c = c[n:]
+			inPart += n
+			if inPart == partSize {
+				outer.Write(inner.Sum(nil))
+				inner.Reset()
+				inPart = 0
+				parts++
+			}
+		}
+	}
+	if inPart > 0 || parts == 0 {
+		outer.Write(inner.Sum(nil))
+		parts++
+	}
+	return fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(outer.Sum(nil)), parts)
+}
+
+// chunkReader reads a range of a chunked body. It never writes to the chunks, which are shared
+// by every reader of the object and immutable once stored.
+type chunkReader struct {
+	chunks [][]byte
+	left   int64
+}
+
+func newChunkReader(chunks [][]byte, off, n int64) *chunkReader {
+	for len(chunks) > 0 && off >= int64(len(chunks[0])) {
+		off -= int64(len(chunks[0]))
+		chunks = chunks[1:]
+	}
+	if len(chunks) > 0 {
+		first := chunks[0][off:]
+		rest := chunks[1:]
+		chunks = append([][]byte{first}, rest...)
+	}
+	return &chunkReader{chunks: chunks, left: n}
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	for len(r.chunks) > 0 && len(r.chunks[0]) == 0 {
+		r.chunks = r.chunks[1:]
+	}
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	c := r.chunks[0]
+	if int64(len(c)) > r.left {
+		c = c[:r.left]
+	}
+	n := copy(p, c)
+	r.chunks[0] = r.chunks[0][n:]
+	r.left -= int64(n)
+	return n, nil
+}
+
+// WriteTo writes the rest of the range to w without an intermediate buffer.
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.left > 0 && len(r.chunks) > 0 {
+		c := r.chunks[0]
+		if int64(len(c)) > r.left {
+			c = c[:r.left]
+		}
+		n, err := w.Write(c)
+		total += int64(n)
+		r.left -= int64(n)
+		r.chunks[0] = r.chunks[0][n:]
+		if len(r.chunks[0]) == 0 {
+			r.chunks = r.chunks[1:]
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (r *chunkReader) Close() error { return nil }

@@ -1,0 +1,407 @@
+package memstorage
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/servous/servous/identity"
+	"github.com/servous/servous/storage"
+)
+
+// Options configures a Bucket. A nil *Options means the defaults of each field.
+type Options struct {
+	// BaseURL is where the bucket's Handler is served, such as "http://127.0.0.1:8080/media";
+	// signed URLs and upload forms point under it. Empty means "http://localhost/".
+	BaseURL string
+	// Region is the bucket's AWS region in event payloads; empty means "us-east-1".
+	Region string
+	// Now is the clock for timestamps and signature expiry; nil means time.Now.
+	Now func() time.Time
+	// MaxObjectSize is the largest object Put accepts; 0 means 5 TiB, S3's limit.
+	MaxObjectSize int64
+	// MultipartThreshold, when positive, makes Puts of more bytes than it behave as S3 uploads in
+	// parts of PartSize bytes (what awss3 does for large bodies): their ETag is S3's multipart
+	// ETag and their event is ObjectCreated:CompleteMultipartUpload. 0 stores every Put as one
+	// part.
+	MultipartThreshold int64
+	// PartSize is the part size for MultipartThreshold; 0 means 8 MiB.
+	PartSize int64
+	// SigningKey signs the URLs and forms the bucket signs with its own credentials; nil means
+	// 32 random bytes.
+	SigningKey []byte
+	// Authority checks caller credentials: those of WithCredentials, and those that signed a URL
+	// or form (SignOptions.Credentials, FormOptions.Credentials). Nil means the bucket accepts
+	// no caller credentials.
+	Authority identity.Authority
+	// Prefix returns the key prefix an identity may read, write and list under, the in-memory
+	// twin of an IAM policy on "uploads/${cognito-identity.amazonaws.com:sub}/*". Nil means
+	// "uploads/" + identityID + "/".
+	Prefix func(identityID string) string
+	// Publisher, when not nil, receives an S3 event notification for every object created or
+	// removed, in order per key, after the change is visible, without slowing the writer.
+	Publisher Publisher
+	// OnPublishError, when not nil, is told of events the Publisher refused.
+	OnPublishError func(error)
+}
+
+// Bucket is an in-memory bucket. It is safe for concurrent use. Its methods implement
+// storage.Bucket with the bucket's own, unrestricted access; WithCredentials returns a view
+// restricted to one identity's prefix.
+type Bucket struct {
+	name      string
+	opts      Options
+	base      *url.URL
+	key       []byte
+	mu        sync.RWMutex
+	idx       *index
+	sequencer uint64 // orders changes; guarded by mu
+	pub       *notifier
+}
+
+var _ storage.Bucket = (*Bucket)(nil)
+
+// object is one stored version of an object. It is never changed once in the index.
+type object struct {
+	info   storage.ObjectInfo
+	chunks [][]byte
+}
+
+// New returns an empty bucket named name (the name appears in event payloads and in signed
+// URLs' signatures).
+func New(name string, opts *Options) *Bucket {
+	b := &Bucket{name: name, idx: newIndex()}
+	if opts != nil {
+		b.opts = *opts
+	}
+	if b.opts.Region == "" {
+		b.opts.Region = "us-east-1"
+	}
+	if b.opts.Now == nil {
+		b.opts.Now = time.Now
+	}
+	if b.opts.MaxObjectSize <= 0 {
+		b.opts.MaxObjectSize = 5 << 40
+	}
+	if b.opts.PartSize <= 0 {
+		b.opts.PartSize = 8 << 20
+	}
+	if b.opts.Prefix == nil {
+		b.opts.Prefix = func(id string) string { return "uploads/" + id + "/" }
+	}
+	b.key = b.opts.SigningKey
+	if b.key == nil {
+		b.key = make([]byte, 32)
+		rand.Read(b.key)
+	}
+	base := b.opts.BaseURL
+	if base == "" {
+		base = "http://localhost/"
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		// A bad BaseURL is a programming error the first signed URL would reveal; keep the
+		// bucket usable for everything else.
+		u = &url.URL{Scheme: "http", Host: "localhost"}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	b.base = u
+	if b.opts.Publisher != nil {
+		b.pub = newNotifier(b.opts.Publisher, b.opts.OnPublishError)
+	}
+	return b
+}
+
+// Name returns the bucket's name.
+func (b *Bucket) Name() string { return b.name }
+
+// Len returns the number of objects in the bucket.
+func (b *Bucket) Len() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.idx.len
+}
+
+func cloneInfo(i storage.ObjectInfo) *storage.ObjectInfo {
+	i.Metadata = maps.Clone(i.Metadata)
+	return &i
+}
+
+// Put implements storage.Bucket.
+func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions) (*storage.ObjectInfo, error) {
+	return b.put(ctx, key, body, opts, eventPut, "", b.opts.MaxObjectSize, 0)
+}
+
+// errTooSmall refuses a form upload under the policy's minimum size.
+var errTooSmall = errors.New("memstorage: smaller than the form allows")
+
+// put writes an object of minSize to maxSize bytes; event is eventPut or eventPost, principal
+// who asked.
+func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions, event, principal string, maxSize, minSize int64) (*storage.ObjectInfo, error) {
+	if err := storage.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("memstorage: put: %w", err)
+	}
+	var o storage.PutOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
+	}
+	chunks, size, sum, err := readBody(body, maxSize)
+	if err != nil {
+		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
+	}
+	if size < minSize {
+		return nil, fmt.Errorf("memstorage: put %q: %w", key, errTooSmall)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
+	}
+	etag := quoteETag(sum[:])
+	if b.opts.MultipartThreshold > 0 && size > b.opts.MultipartThreshold {
+		etag, event = multipartETag(chunks, size, b.opts.PartSize), eventMultipart
+	}
+	obj := &object{
+		info: storage.ObjectInfo{
+			Key:          key,
+			Size:         size,
+			ETag:         etag,
+			ContentType:  contentType(o.ContentType),
+			CacheControl: o.CacheControl,
+			Metadata:     storage.NormalizeMetadata(o.Metadata),
+		},
+		chunks: chunks,
+	}
+	return b.store(key, obj, o.IfAbsent, o.IfMatch, event, principal)
+}
+
+func contentType(ct string) string {
+	if ct == "" {
+		return "application/octet-stream"
+	}
+	return ct
+}
+
+// store puts obj at key if the conditions hold, then queues its event.
+func (b *Bucket) store(key string, obj *object, ifAbsent bool, ifMatch, event, principal string) (*storage.ObjectInfo, error) {
+	b.mu.Lock()
+	cur := b.idx.get(key)
+	switch {
+	case ifAbsent && cur != nil:
+		b.mu.Unlock()
+		return nil, fmt.Errorf("memstorage: put %q: %w: the object exists", key, storage.ErrPreconditionFailed)
+	case ifMatch != "" && (cur == nil || !storage.ETagsEqual(ifMatch, cur.info.ETag)):
+		b.mu.Unlock()
+		return nil, fmt.Errorf("memstorage: put %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, ifMatch)
+	}
+	obj.info.LastModified = b.opts.Now().UTC().Truncate(time.Millisecond)
+	b.idx.put(key, obj)
+	b.sequencer++
+	b.notify(event, &obj.info, b.sequencer, principal)
+	b.mu.Unlock()
+	return cloneInfo(obj.info), nil
+}
+
+func (b *Bucket) lookup(key string) *object {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.idx.get(key)
+}
+
+// Get implements storage.Bucket.
+func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
+	if err := storage.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("memstorage: get: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
+	}
+	obj := b.lookup(key)
+	if obj == nil {
+		return nil, fmt.Errorf("memstorage: get %q: %w", key, storage.ErrNotFound)
+	}
+	off, n := int64(0), obj.info.Size
+	if opts != nil {
+		if opts.IfMatch != "" && !storage.ETagsEqual(opts.IfMatch, obj.info.ETag) {
+			return nil, fmt.Errorf("memstorage: get %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, opts.IfMatch)
+		}
+		if opts.Range != nil {
+			var err error
+			if off, n, err = opts.Range.Resolve(obj.info.Size); err != nil {
+				return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
+			}
+		}
+	}
+	return &storage.Object{
+		Info:   *cloneInfo(obj.info),
+		Body:   newChunkReader(obj.chunks, off, n),
+		Offset: off,
+		Length: n,
+	}, nil
+}
+
+// Head implements storage.Bucket.
+func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
+	if err := storage.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("memstorage: head: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: head %q: %w", key, err)
+	}
+	obj := b.lookup(key)
+	if obj == nil {
+		return nil, fmt.Errorf("memstorage: head %q: %w", key, storage.ErrNotFound)
+	}
+	return cloneInfo(obj.info), nil
+}
+
+// Delete implements storage.Bucket.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if err := storage.ValidateKey(key); err != nil {
+		return fmt.Errorf("memstorage: delete: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstorage: delete %q: %w", key, err)
+	}
+	return b.remove(key, "")
+}
+
+func (b *Bucket) remove(key, principal string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.idx.delete(key) != nil {
+		// S3 also notifies deletes of keys that were missing; memstorage notifies only
+		// removals, which is what handlers act on.
+		b.sequencer++
+		b.notify(eventDelete, &storage.ObjectInfo{Key: key}, b.sequencer, principal)
+	}
+	return nil
+}
+
+// Copy implements storage.Bucket.
+func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions) (*storage.ObjectInfo, error) {
+	return b.copy(ctx, dstKey, srcKey, opts, "")
+}
+
+func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions, principal string) (*storage.ObjectInfo, error) {
+	for _, k := range []string{dstKey, srcKey} {
+		if err := storage.ValidateKey(k); err != nil {
+			return nil, fmt.Errorf("memstorage: copy: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, err)
+	}
+	src := b.lookup(srcKey)
+	if src == nil {
+		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, storage.ErrNotFound)
+	}
+	var o storage.CopyOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.SourceIfMatch != "" && !storage.ETagsEqual(o.SourceIfMatch, src.info.ETag) {
+		return nil, fmt.Errorf("memstorage: copy %q to %q: %w: source ETag is not %s", srcKey, dstKey, storage.ErrPreconditionFailed, o.SourceIfMatch)
+	}
+	// The chunks are immutable, so the copy shares them: S3 copies without a download, and so
+	// does this.
+	info := src.info
+	info.Key = dstKey
+	info.Metadata = maps.Clone(src.info.Metadata)
+	if strings.Contains(info.ETag, "-") {
+		// S3 gives a copy made in one request a single-part ETag.
+		var sum [16]byte
+		h := md5.New()
+		for _, c := range src.chunks {
+			h.Write(c)
+		}
+		info.ETag = quoteETag(h.Sum(sum[:0]))
+	}
+	if r := o.Replace; r != nil {
+		info.ContentType = contentType(r.ContentType)
+		info.CacheControl = r.CacheControl
+		info.Metadata = storage.NormalizeMetadata(r.Metadata)
+	}
+	dst := &object{info: info, chunks: src.chunks}
+	var ifAbsent bool
+	var ifMatch string
+	if r := o.Replace; r != nil {
+		ifAbsent, ifMatch = r.IfAbsent, r.IfMatch
+	}
+	return b.store(dstKey, dst, ifAbsent, ifMatch, eventCopy, principal)
+}
+
+// List implements storage.Bucket. A page costs O(log n + page size) whatever the bucket holds.
+func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.ListPage, error) {
+	var o storage.ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	size, err := o.ValidatePageSize()
+	if err != nil {
+		return nil, fmt.Errorf("memstorage: list: %w", err)
+	}
+	start := o.Prefix
+	if o.PageToken != "" {
+		// The token is the last key or common prefix listed, marked as one or the other.
+		tok, err := base64.RawURLEncoding.DecodeString(o.PageToken)
+		if err != nil || len(tok) == 0 || (tok[0] != 'k' && tok[0] != 'p') || !strings.HasPrefix(string(tok[1:]), o.Prefix) {
+			return nil, fmt.Errorf("memstorage: list: %w: bad page token", storage.ErrInvalidArgument)
+		}
+		start = successor(string(tok[1:]), tok[0] == 'p')
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: list: %w", err)
+	}
+	page := &storage.ListPage{}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := b.idx.seek(start)
+	count := 0
+	var last string // the token of the last entry
+	for n != nil && strings.HasPrefix(n.key, o.Prefix) {
+		if count == size {
+			page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(last))
+			break
+		}
+		if o.Delimiter != "" {
+			if i := strings.Index(n.key[len(o.Prefix):], o.Delimiter); i >= 0 {
+				cp := n.key[:len(o.Prefix)+i+len(o.Delimiter)]
+				page.CommonPrefixes = append(page.CommonPrefixes, cp)
+				count++
+				last = "p" + cp
+				n = b.idx.seek(successor(cp, true))
+				continue
+			}
+		}
+		info := n.obj.info
+		page.Objects = append(page.Objects, storage.ObjectInfo{
+			Key: info.Key, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
+		})
+		count++
+		last = "k" + n.key
+		n = n.next[0]
+	}
+	return page, nil
+}
+
+// successor returns the least key that sorts after last and, if last is a common prefix, after
+// every key under it. No valid UTF-8 has the byte 0xff, so prefix+"\xff" sorts after every key
+// that starts with prefix.
+func successor(last string, isPrefix bool) string {
+	if isPrefix {
+		return last + "\xff"
+	}
+	return last + "\x00"
+}
