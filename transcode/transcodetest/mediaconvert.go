@@ -558,9 +558,9 @@ func outputDetails(st *jobSettings, in VideoInfo) []wireOutputGroupDetail {
 				ext = "." + o.Extension
 			}
 			gd.OutputDetails = append(gd.OutputDetails, wireOutputDetail{
-				paths:           []string{dest + base + o.NameModifier + ext},
-				DurationInMs:    dur,
-				VideoDetails:    wireVideoDetails{WidthInPx: w, HeightInPx: h},
+				paths:        []string{dest + base + o.NameModifier + ext},
+				DurationInMs: dur,
+				VideoDetails: wireVideoDetails{WidthInPx: w, HeightInPx: h},
 			})
 		}
 		groups = append(groups, gd)
