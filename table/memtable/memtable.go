@@ -1,0 +1,485 @@
+// Package memtable provides an in-memory table.
+//
+// A memtable.Table keeps items as DynamoDB would: it marshals them with aws-sdk-go-v2's
+// attributevalue package on the way in and unmarshals them on the way out, so callers never
+// share memory with stored items, numbers come back in DynamoDB's canonical form, and item
+// sizes count against the 400 KB limit exactly as DynamoDB counts them.
+//
+// # Order and cost
+//
+// Items of a partition are kept in sort key order, so Get costs O(log n) and a query
+// returning k items O(log n + k). One read-write mutex guards the table; reads share it.
+// Query pages stop at Limit items or 1 MB, as DynamoDB's do.
+//
+// # Expiry
+//
+// Expired items are invisible at once; they stay in memory until overwritten or deleted, as
+// they stay in DynamoDB until its time-to-live sweep.
+//
+// # Streams
+//
+// With Options.Stream set, every write publishes a DynamoDB stream record
+// (events.ItemChange: INSERT, MODIFY or REMOVE, with keys and new and old images) to an
+// events.Publisher, in the order the writes took effect, as a DynamoDB stream feeds a
+// Lambda function.
+package memtable
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/item"
+)
+
+// Options configure a Table; nil means the schema from T's table struct tags, the system
+// clock and no stream.
+type Options struct {
+	// Schema overrides the schema read from T's struct tags by table.SchemaOf.
+	Schema *table.Schema
+	// Now returns the current time for expiry; nil means time.Now.
+	Now func() time.Time
+	// Stream, when set, publishes a stream record for every write.
+	Stream *StreamOptions
+}
+
+// Table is an in-memory table.Table. Create one with New.
+type Table[T any] struct {
+	name   string
+	schema table.Schema
+	now    func() time.Time
+	stream *streamer
+
+	mu    sync.RWMutex
+	parts map[string]*partition
+}
+
+var _ table.Table[struct{}] = (*Table[struct{}])(nil)
+
+// New returns an empty table named name (the name appears in errors and stream ARNs). The
+// error wraps table.ErrInvalidArgument when T has no usable schema.
+func New[T any](name string, opts *Options) (*Table[T], error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	var s table.Schema
+	if o.Schema != nil {
+		s = *o.Schema
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("memtable: new %q: %w", name, err)
+		}
+		s = s.WithDefaults()
+	} else {
+		var err error
+		if s, err = table.SchemaOf[T](); err != nil {
+			return nil, fmt.Errorf("memtable: new %q: %w", name, err)
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	t := &Table[T]{name: name, schema: s, now: o.Now, parts: map[string]*partition{}}
+	if o.Stream != nil {
+		st, err := newStreamer(name, s, *o.Stream, o.Now)
+		if err != nil {
+			return nil, fmt.Errorf("memtable: new %q: %w", name, err)
+		}
+		t.stream = st
+	}
+	return t, nil
+}
+
+// Schema returns the table's schema.
+func (t *Table[T]) Schema() table.Schema { return t.schema }
+
+// Len returns the number of stored items, expired ones included.
+func (t *Table[T]) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := 0
+	for _, p := range t.parts {
+		n += p.n
+	}
+	return n
+}
+
+func (t *Table[T]) errorf(op string, k table.Key, err error) error {
+	return fmt.Errorf("memtable: %s %s %v: %w", op, t.name, k, err)
+}
+
+func (t *Table[T]) nowUnix() int64 { return t.now().Unix() }
+
+// sortOrd returns the ordering key of a checked key's sort value; tables without a sort key
+// keep one entry per partition under the zero Ord.
+func (t *Table[T]) sortOrd(k table.Key) item.Ord {
+	if t.schema.SortKey == "" {
+		return item.Ord{}
+	}
+	av, _ := item.ValueOf(k.Sort)
+	return item.OrdOf(av)
+}
+
+func partKey(v table.Value) string { return item.KeyString(table.Key{Partition: v}) }
+
+// lookup returns the stored entry with the key, live or not; callers hold t.mu.
+func (t *Table[T]) lookup(k table.Key) *entry {
+	p := t.parts[partKey(k.Partition)]
+	if p == nil {
+		return nil
+	}
+	e, _ := p.find(t.sortOrd(k))
+	return e
+}
+
+// live returns the entry's item when it exists and has not expired, else nil.
+func (t *Table[T]) live(e *entry, now int64) item.Item {
+	if e == nil || item.Expired(e.item, t.schema.ExpiresAt, now) {
+		return nil
+	}
+	return e.item
+}
+
+// store replaces the item with the key (e nil deletes it) and publishes the change from old,
+// the live item it replaces, unless neither is live; callers hold t.mu for writing.
+func (t *Table[T]) store(ctx context.Context, k table.Key, e *entry, old item.Item) {
+	pk := partKey(k.Partition)
+	p := t.parts[pk]
+	if e != nil {
+		if p == nil {
+			p = &partition{}
+			t.parts[pk] = p
+		}
+		e.ord = t.sortOrd(k)
+		p.set(e)
+	} else if p != nil {
+		p.remove(t.sortOrd(k))
+		if p.n == 0 {
+			delete(t.parts, pk)
+		}
+	}
+	if t.stream != nil && (old != nil || e != nil) {
+		var newItem item.Item
+		if e != nil {
+			newItem = e.item
+		}
+		t.stream.publish(ctx, k, t.schema, old, newItem)
+	}
+}
+
+func (t *Table[T]) decode(it item.Item) (T, error) {
+	var v T
+	if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+		return v, fmt.Errorf("unmarshal: %w", err)
+	}
+	return v, nil
+}
+
+// encode marshals an item and checks its key and numbers.
+func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
+	if v == nil {
+		return nil, table.Key{}, fmt.Errorf("nil item: %w", table.ErrInvalidArgument)
+	}
+	it, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
+	}
+	if err := item.Normalize(it); err != nil {
+		return nil, table.Key{}, err
+	}
+	k, err := item.KeyOf(t.schema, it)
+	if err != nil {
+		return nil, k, err
+	}
+	return it, k, nil
+}
+
+// Get implements table.Table.
+func (t *Table[T]) Get(ctx context.Context, key table.Key, _ *table.GetOptions) (T, error) {
+	var zero T
+	if err := item.CheckKey(t.schema, key); err != nil {
+		return zero, t.errorf("get", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, t.errorf("get", key, err)
+	}
+	t.mu.RLock()
+	it := t.live(t.lookup(key), t.nowUnix())
+	t.mu.RUnlock()
+	if it == nil {
+		return zero, t.errorf("get", key, table.ErrNotFound)
+	}
+	v, err := t.decode(it)
+	if err != nil {
+		return zero, t.errorf("get", key, err)
+	}
+	return v, nil
+}
+
+// Put implements table.Table.
+func (t *Table[T]) Put(ctx context.Context, v *T, opts *table.PutOptions) error {
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	return t.put(ctx, "put", v, cond, false)
+}
+
+// Create implements table.Table.
+func (t *Table[T]) Create(ctx context.Context, v *T) error {
+	return t.put(ctx, "create", v, table.Condition{}, true)
+}
+
+func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Condition, create bool) error {
+	it, key, err := t.encode(v)
+	if err != nil {
+		return t.errorf(op, key, err)
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return t.errorf(op, key, err)
+	}
+	var version int64
+	if t.schema.Version != "" {
+		if version, err = item.Version(it, t.schema.Version); err != nil {
+			return t.errorf(op, key, err)
+		}
+		item.SetVersion(it, t.schema.Version, version+1)
+	}
+	if err := item.CheckSize(it); err != nil {
+		return t.errorf(op, key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return t.errorf(op, key, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.live(t.lookup(key), t.nowUnix())
+	switch {
+	case create && old != nil:
+		return t.errorf(op, key, table.ErrAlreadyExists)
+	case !create && t.schema.Version != "":
+		stored, _ := item.Version(old, t.schema.Version)
+		if stored != version {
+			if c != nil {
+				return t.errorf(op, key, table.ErrConditionFailed)
+			}
+			return t.errorf(op, key, fmt.Errorf("stored version %d, item has %d: %w", stored, version, table.ErrVersionConflict))
+		}
+	}
+	if !c.Eval(old) {
+		return t.errorf(op, key, table.ErrConditionFailed)
+	}
+	t.store(ctx, key, &entry{item: it, size: item.Size(it)}, old)
+	if t.schema.Version != "" {
+		out, err := t.decode(it)
+		if err != nil {
+			return t.errorf(op, key, err)
+		}
+		*v = out
+	}
+	return nil
+}
+
+// Delete implements table.Table.
+func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.DeleteOptions) error {
+	if err := item.CheckKey(t.schema, key); err != nil {
+		return t.errorf("delete", key, err)
+	}
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return t.errorf("delete", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return t.errorf("delete", key, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.lookup(key)
+	old := t.live(e, t.nowUnix())
+	if !c.Eval(old) {
+		return t.errorf("delete", key, table.ErrConditionFailed)
+	}
+	if e == nil {
+		return nil
+	}
+	// Removing an expired item publishes nothing: to a stream reader it was gone already.
+	t.store(ctx, key, nil, old)
+	return nil
+}
+
+// Update implements table.Table.
+func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Change, opts *table.UpdateOptions) (T, error) {
+	var zero T
+	keyItem, err := item.KeyItem(t.schema, key)
+	if err != nil {
+		return zero, t.errorf("update", key, err)
+	}
+	vals, err := item.CheckChanges(t.schema, changes)
+	if err != nil {
+		return zero, t.errorf("update", key, err)
+	}
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return zero, t.errorf("update", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, t.errorf("update", key, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.live(t.lookup(key), t.nowUnix())
+	if !c.Eval(old) {
+		return zero, t.errorf("update", key, table.ErrConditionFailed)
+	}
+	it := make(item.Item, len(old)+len(changes)+1)
+	for k, v := range old {
+		it[k] = v
+	}
+	for k, v := range keyItem {
+		it[k] = v
+	}
+	for i, ch := range changes {
+		switch ch.Op {
+		case table.ChangeSet:
+			it[ch.Name] = vals[i]
+		case table.ChangeRemove:
+			delete(it, ch.Name)
+		case table.ChangeAdd:
+			cur := "0"
+			if prev, ok := it[ch.Name]; ok {
+				n, isN := prev.(*types.AttributeValueMemberN)
+				if !isN {
+					return zero, t.errorf("update", key, fmt.Errorf("add to %q: stored value is not a number: %w", ch.Name, table.ErrInvalidArgument))
+				}
+				cur = n.Value
+			}
+			sum, err := item.AddNumbers(cur, vals[i].(*types.AttributeValueMemberN).Value)
+			if err != nil {
+				return zero, t.errorf("update", key, fmt.Errorf("add to %q: %w", ch.Name, err))
+			}
+			it[ch.Name] = &types.AttributeValueMemberN{Value: sum}
+		}
+	}
+	if t.schema.Version != "" {
+		v, err := item.Version(it, t.schema.Version)
+		if err != nil {
+			return zero, t.errorf("update", key, err)
+		}
+		item.SetVersion(it, t.schema.Version, v+1)
+	}
+	if err := item.CheckSize(it); err != nil {
+		return zero, t.errorf("update", key, err)
+	}
+	t.store(ctx, key, &entry{item: it, size: item.Size(it)}, old)
+	out, err := t.decode(it)
+	if err != nil {
+		return zero, t.errorf("update", key, fmt.Errorf("updated, but the result: %w", err))
+	}
+	return out, nil
+}
+
+// BatchGet implements table.Table.
+func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, _ *table.BatchGetOptions) ([]T, error) {
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if err := item.CheckKey(t.schema, k); err != nil {
+			return nil, t.errorf("batch get", k, err)
+		}
+		ks := item.KeyString(k)
+		if seen[ks] {
+			return nil, t.errorf("batch get", k, fmt.Errorf("key given twice: %w", table.ErrInvalidArgument))
+		}
+		seen[ks] = true
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memtable: batch get %s: %w", t.name, err)
+	}
+	found := make([]item.Item, 0, len(keys))
+	t.mu.RLock()
+	now := t.nowUnix()
+	for _, k := range keys {
+		if it := t.live(t.lookup(k), now); it != nil {
+			found = append(found, it)
+		}
+	}
+	t.mu.RUnlock()
+	out := make([]T, len(found))
+	for i, it := range found {
+		v, err := t.decode(it)
+		if err != nil {
+			return nil, fmt.Errorf("memtable: batch get %s: %w", t.name, err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// BatchWrite implements table.Table. It checks every write before making any.
+func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key) error {
+	type write struct {
+		key table.Key
+		it  item.Item
+	}
+	ws := make([]write, 0, len(puts)+len(deletes))
+	seen := make(map[string]bool, cap(ws))
+	add := func(k table.Key, it item.Item) error {
+		ks := item.KeyString(k)
+		if seen[ks] {
+			return t.errorf("batch write", k, fmt.Errorf("key given twice: %w", table.ErrInvalidArgument))
+		}
+		seen[ks] = true
+		ws = append(ws, write{k, it})
+		return nil
+	}
+	for i := range puts {
+		it, k, err := t.encode(&puts[i])
+		if err != nil {
+			return t.errorf("batch write", k, err)
+		}
+		if err := item.CheckSize(it); err != nil {
+			return t.errorf("batch write", k, err)
+		}
+		if err := add(k, it); err != nil {
+			return err
+		}
+	}
+	for _, k := range deletes {
+		if err := item.CheckKey(t.schema, k); err != nil {
+			return t.errorf("batch write", k, err)
+		}
+		if err := add(k, nil); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memtable: batch write %s: %w", t.name, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.nowUnix()
+	for _, w := range ws {
+		e := t.lookup(w.key)
+		old := t.live(e, now)
+		if w.it == nil {
+			if e != nil {
+				t.store(ctx, w.key, nil, old)
+			}
+			continue
+		}
+		t.store(ctx, w.key, &entry{item: w.it, size: item.Size(w.it)}, old)
+	}
+	return nil
+}
