@@ -272,8 +272,8 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 			matched = append(matched, s)
 		}
 	}
-	b.published.Add(1)
 	if len(matched) == 0 {
+		b.published.Add(1)
 		return nil
 	}
 	copies := 1
@@ -293,6 +293,7 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 			}
 		}
 	}
+	b.published.Add(1)
 	now := time.Now()
 	b.addPending(len(matched) * copies)
 	b.deliveries.Add(int64(len(matched) * copies))
