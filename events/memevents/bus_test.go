@@ -56,7 +56,9 @@ func object(t testing.TB, key string) events.Event {
 // handlerFunc adapts a function to lambda.Handler.
 type handlerFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
-func (f handlerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) { return f(ctx, payload) }
+func (f handlerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f(ctx, payload)
+}
 
 // keys decodes the object keys of the payloads a handler received, in order.
 type keys struct {
