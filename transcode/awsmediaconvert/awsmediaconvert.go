@@ -201,12 +201,5 @@ func DecodeEvent(payload []byte) (*transcode.Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awsmediaconvert: decode event: %w", err)
 	}
-	st := jobevent.Status(e)
-	for i := range st.Outputs {
-		// A frame capture's duration is the job's, not the picture's.
-		if strings.HasSuffix(st.Outputs[i].Key, ".jpg") {
-			st.Outputs[i].Duration = 0
-		}
-	}
-	return st, nil
+	return jobevent.Status(e), nil
 }

@@ -92,6 +92,14 @@ type mcJob struct {
 	cancel   context.CancelFunc
 }
 
+// snapshot copies the wire form for a response encoded outside the lock.
+func (j *mcJob) snapshot() wireJob {
+	w := j.wire
+	timing := *j.wire.Timing
+	w.Timing = &timing
+	return w
+}
+
 // NewMediaConvert starts a server; Close stops it.
 func NewMediaConvert(opts *MediaConvertOptions) *MediaConvert {
 	var o MediaConvertOptions
@@ -213,7 +221,7 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	if req.ClientRequestToken != "" {
 		if u, ok := s.tokens[req.ClientRequestToken]; ok && now.Sub(u.when) < s.window {
-			j := s.jobs[u.id].wire
+			j := s.jobs[u.id].snapshot()
 			s.mu.Unlock()
 			writeJSON(w, http.StatusCreated, map[string]any{"job": j})
 			return
@@ -239,7 +247,7 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 	if req.ClientRequestToken != "" {
 		s.tokens[req.ClientRequestToken] = tokenUse{id, now}
 	}
-	wire := j.wire
+	wire := j.snapshot()
 	if s.buckets != nil {
 		ctx, cancel := context.WithCancel(s.ctx)
 		j.cancel = cancel
@@ -260,7 +268,7 @@ func (s *MediaConvert) getJob(w http.ResponseWriter, r *http.Request) {
 	j, ok := s.jobs[id]
 	var wire wireJob
 	if ok {
-		wire = j.wire
+		wire = j.snapshot()
 	}
 	s.mu.Unlock()
 	if !ok {

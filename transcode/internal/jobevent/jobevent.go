@@ -38,6 +38,10 @@ func Status(e events.JobStateChange) *transcode.Status {
 			if len(o.FilePaths) > 0 {
 				out.Bucket, out.Key, _ = SplitS3(o.FilePaths[0])
 			}
+			if strings.HasSuffix(out.Key, ".jpg") {
+				// A frame capture reports the job's duration, not the picture's.
+				out.Duration = 0
+			}
 			st.Outputs = append(st.Outputs, out)
 		}
 	}

@@ -1,0 +1,35 @@
+// Package memtranscode provides an in-process transcode.Transcoder that simulates transcoding
+// on storage buckets, for unit tests and local runs.
+//
+// A job reads its whole input, decides whether it is a video, waits Options.Latency, and then
+// writes one object per rendition and one for the thumbnail. It publishes the events
+// MediaConvert would: PROGRESSING when it starts, then COMPLETE, ERROR, or CANCELED (when
+// canceled while progressing), as "MediaConvert Job State Change" EventBridge JSON.
+//
+// # What counts as a video
+//
+// The input is read once, front to back, and recognised by its container, not its name:
+//   - MP4, MOV and other ISO base media files: a chain of boxes starting with "ftyp",
+//     "moov", "mdat", "free", "skip" or "wide", each ending inside the file, including a
+//     "moov" and an "mdat". Width, height and duration come from the track and movie
+//     headers, so the outputs' metadata is the input's, scaled.
+//   - Matroska and WebM (EBML magic 1A 45 DF A3), MPEG transport streams (sync byte 0x47
+//     every 188 bytes), AVI ("RIFF" … "AVI "): taken to be 1920×1080 and 10 seconds long.
+//
+// Anything else ends the job in ERROR with code 1010 (transcode.CodeInputAccess): a missing
+// key, an empty object, a text file named .mp4. A truncated MP4 ends in ERROR with code 1040
+// (transcode.CodeInputDecode). Nothing is written for a failed job.
+//
+// # Outputs
+//
+// Each rendition is a small MP4 with the rendition's size and the input's duration in its
+// headers and, in a "free" box, a text describing the job (input, ETag, rendition, size,
+// rate control), so the same job gives byte-identical outputs. The thumbnail is a grey JPEG
+// of the thumbnail's size. Outputs are written only after every check passed; a job canceled
+// or failing while writing deletes what it wrote.
+//
+// # Failure injection
+//
+// Options.Fail decides per job, or Options.FailureRate with Options.Seed fails that share of
+// jobs, drawn from a generator seeded with Seed in submission order, so a run repeats.
+package memtranscode

@@ -1,0 +1,22 @@
+// Package transcodetest provides the conformance suite every transcode.Transcoder passes, and
+// an in-process server speaking AWS Elemental MediaConvert's API for tests of code that uses
+// the MediaConvert client.
+//
+// # The suite
+//
+// RunTranscoderTests runs every behaviour of the contract as subtests: jobs that complete
+// with the sizes the sizing rules give and outputs that are really in the bucket, one
+// completion event per job carrying the user metadata, idempotency tokens, invalid jobs
+// refused at Submit, bad inputs (truncated, text, empty, missing) ending in ERROR with no
+// output left behind, cancellation, and 20 jobs submitted at once.
+//
+// # The MediaConvert server
+//
+// NewMediaConvert starts a server for CreateJob, GetJob and CancelJob that validates settings
+// as the service does and emits "MediaConvert Job State Change" events. Jobs either run by
+// themselves on storage buckets or are moved by the test (Start, Progress, Complete, Fail).
+//
+// # The clip
+//
+// Clip returns a real one-second 320×240 H.264/AAC MP4 (moov first), for inputs.
+package transcodetest
