@@ -28,6 +28,8 @@ var (
 	// ErrInvalid reports a value an encoder cannot turn into an event AWS
 	// would send, such as an object event without a bucket.
 	ErrInvalid = errors.New("events: invalid event")
+	// ErrNotPublished reports events a Publisher failed to publish.
+	ErrNotPublished = errors.New("events: not published")
 )
 
 // Publisher accepts events for delivery. Implementations deliver
