@@ -1,0 +1,429 @@
+// Package awsdynamodb provides a table.Table backed by Amazon DynamoDB.
+//
+// A Table works over a *dynamodb.Client the caller built, a table name and the table's
+// schema (key attribute names and kinds, and optionally version and expiry attributes),
+// read from T's struct tags unless given in Options. Items are marshaled with
+// aws-sdk-go-v2's attributevalue package; conditions, updates and key conditions are built
+// with its expression package.
+//
+// # Semantics
+//
+// Versioned Put, Create and conditional writes become DynamoDB condition expressions, so they
+// hold under any number of concurrent writers. Expired items — whose expiry attribute is a
+// positive number of epoch seconds not after now — are filtered from every read and treated
+// as absent by every condition, whether or not DynamoDB's time to live has deleted them yet.
+// Update of an expired item deletes it first (conditionally) and then applies the changes to
+// a fresh item, as the in-memory adapter does.
+//
+// Batch calls split their work into requests of 100 keys (BatchGetItem) and 25 writes
+// (BatchWriteItem) and resend unprocessed keys and writes with exponential backoff until
+// done or the context ends.
+//
+// # Errors
+//
+// Errors wrap the table sentinels and the SDK's error, so errors.Is(err,
+// table.ErrConditionFailed) and errors.As(err, &apiErr) (smithy.APIError) both work:
+// ConditionalCheckFailedException becomes ErrConditionFailed, ErrVersionConflict or
+// ErrAlreadyExists; a ValidationException about item size becomes ErrTooLarge, one about keys
+// ErrInvalidKey, and others ErrInvalidArgument. Item and key limits are also checked before
+// a request is sent.
+package awsdynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/item"
+)
+
+// Options configure a Table; nil means the schema from T's table struct tags and the
+// system clock.
+type Options struct {
+	// Schema overrides the schema read from T's struct tags by table.SchemaOf. It must
+	// match the DynamoDB table's key schema.
+	Schema *table.Schema
+	// Now returns the current time for expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// Table is a table.Table over a DynamoDB table. Create one with New.
+type Table[T any] struct {
+	client *dynamodb.Client
+	name   string
+	schema table.Schema
+	now    func() time.Time
+}
+
+var _ table.Table[struct{}] = (*Table[struct{}])(nil)
+
+// New returns a Table over the DynamoDB table name, reached through client. It sends no
+// request. The error wraps table.ErrInvalidArgument when T has no usable schema.
+func New[T any](client *dynamodb.Client, name string, opts *Options) (*Table[T], error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if client == nil || name == "" {
+		return nil, fmt.Errorf("awsdynamodb: new: client and table name required: %w", table.ErrInvalidArgument)
+	}
+	var s table.Schema
+	if o.Schema != nil {
+		s = *o.Schema
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("awsdynamodb: new %q: %w", name, err)
+		}
+		s = s.WithDefaults()
+	} else {
+		var err error
+		if s, err = table.SchemaOf[T](); err != nil {
+			return nil, fmt.Errorf("awsdynamodb: new %q: %w", name, err)
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Table[T]{client: client, name: name, schema: s, now: o.Now}, nil
+}
+
+// Client returns the DynamoDB client the table uses.
+func (t *Table[T]) Client() *dynamodb.Client { return t.client }
+
+// Name returns the DynamoDB table name.
+func (t *Table[T]) Name() string { return t.name }
+
+// Schema returns the table's schema.
+func (t *Table[T]) Schema() table.Schema { return t.schema }
+
+// failure wraps err (an SDK error or a local check) with the operation, the key and the
+// sentinel that describes it; onCondition is the sentinel for a failed condition check.
+func (t *Table[T]) failure(op string, k table.Key, err error, onCondition error) error {
+	where := fmt.Sprintf("awsdynamodb: %s %s %v", op, t.name, k)
+	if op == "batch get" || op == "batch write" {
+		where = fmt.Sprintf("awsdynamodb: %s %s", op, t.name)
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s: %w: %w", where, onCondition, err)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
+		msg := strings.ToLower(api.ErrorMessage())
+		sentinel := table.ErrInvalidArgument
+		switch {
+		case strings.Contains(msg, "item size"):
+			sentinel = table.ErrTooLarge
+		case strings.Contains(msg, "key"):
+			sentinel = table.ErrInvalidKey
+		}
+		return fmt.Errorf("%s: %w: %w", where, sentinel, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+func (t *Table[T]) nowUnix() int64 { return t.now().Unix() }
+
+func (t *Table[T]) decode(it item.Item) (T, error) {
+	var v T
+	if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+		return v, fmt.Errorf("unmarshal: %w", err)
+	}
+	return v, nil
+}
+
+func (t *Table[T]) expired(it item.Item, now int64) bool {
+	return item.Expired(it, t.schema.ExpiresAt, now)
+}
+
+// encode marshals an item and checks its key, numbers and size.
+func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
+	if v == nil {
+		return nil, table.Key{}, fmt.Errorf("nil item: %w", table.ErrInvalidArgument)
+	}
+	it, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
+	}
+	k, err := item.KeyOf(t.schema, it)
+	if err != nil {
+		return nil, k, err
+	}
+	return it, k, nil
+}
+
+// Get implements table.Table.
+func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOptions) (T, error) {
+	var zero T
+	k, err := item.KeyItem(t.schema, key)
+	if err != nil {
+		return zero, t.failure("get", key, err, nil)
+	}
+	in := &dynamodb.GetItemInput{TableName: &t.name, Key: k}
+	if opts != nil && opts.ConsistentRead {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	out, err := t.client.GetItem(ctx, in)
+	if err != nil {
+		return zero, t.failure("get", key, err, nil)
+	}
+	if out.Item == nil || t.expired(out.Item, t.nowUnix()) {
+		return zero, t.failure("get", key, table.ErrNotFound, nil)
+	}
+	v, err := t.decode(out.Item)
+	if err != nil {
+		return zero, t.failure("get", key, err, nil)
+	}
+	return v, nil
+}
+
+// Put implements table.Table.
+func (t *Table[T]) Put(ctx context.Context, v *T, opts *table.PutOptions) error {
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	return t.put(ctx, "put", v, cond, false)
+}
+
+// Create implements table.Table.
+func (t *Table[T]) Create(ctx context.Context, v *T) error {
+	return t.put(ctx, "create", v, table.Condition{}, true)
+}
+
+func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Condition, create bool) error {
+	it, key, err := t.encode(v)
+	if err != nil {
+		return t.failure(op, key, err, nil)
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return t.failure(op, key, err, nil)
+	}
+	now := t.nowUnix()
+	var version int64
+	var conds []expression.ConditionBuilder
+	onCondition := table.ErrConditionFailed
+	switch {
+	case create:
+		conds = append(conds, t.absent(now))
+		onCondition = table.ErrAlreadyExists
+	case t.schema.Version != "":
+		if version, err = item.Version(it, t.schema.Version); err != nil {
+			return t.failure(op, key, err, nil)
+		}
+		if version == 0 {
+			conds = append(conds, t.absent(now))
+		} else {
+			vc := expression.Name(t.schema.Version).Equal(expression.Value(version))
+			if live, ok := t.live(now); ok {
+				vc = vc.And(live)
+			}
+			conds = append(conds, vc)
+		}
+		if c == nil {
+			onCondition = table.ErrVersionConflict
+		}
+	}
+	if t.schema.Version != "" {
+		if create {
+			version, err = item.Version(it, t.schema.Version)
+			if err != nil {
+				return t.failure(op, key, err, nil)
+			}
+		}
+		item.SetVersion(it, t.schema.Version, version+1)
+	}
+	if err := item.CheckSize(it); err != nil {
+		return t.failure(op, key, err, nil)
+	}
+	if c != nil {
+		conds = append(conds, t.condition(c, now))
+	}
+	in := &dynamodb.PutItemInput{TableName: &t.name, Item: it}
+	if len(conds) > 0 {
+		expr, err := expression.NewBuilder().WithCondition(and(conds)).Build()
+		if err != nil {
+			return t.failure(op, key, fmt.Errorf("%w: %w", table.ErrInvalidArgument, err), nil)
+		}
+		in.ConditionExpression = expr.Condition()
+		in.ExpressionAttributeNames = expr.Names()
+		in.ExpressionAttributeValues = expr.Values()
+	}
+	if _, err := t.client.PutItem(ctx, in); err != nil {
+		return t.failure(op, key, err, onCondition)
+	}
+	if t.schema.Version != "" {
+		out, err := t.decode(it)
+		if err != nil {
+			return t.failure(op, key, err, nil)
+		}
+		*v = out
+	}
+	return nil
+}
+
+// Delete implements table.Table.
+func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.DeleteOptions) error {
+	k, err := item.KeyItem(t.schema, key)
+	if err != nil {
+		return t.failure("delete", key, err, nil)
+	}
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return t.failure("delete", key, err, nil)
+	}
+	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: k}
+	if c != nil {
+		expr, err := expression.NewBuilder().WithCondition(t.condition(c, t.nowUnix())).Build()
+		if err != nil {
+			return t.failure("delete", key, fmt.Errorf("%w: %w", table.ErrInvalidArgument, err), nil)
+		}
+		in.ConditionExpression = expr.Condition()
+		in.ExpressionAttributeNames = expr.Names()
+		in.ExpressionAttributeValues = expr.Values()
+	}
+	if _, err := t.client.DeleteItem(ctx, in); err != nil {
+		return t.failure("delete", key, err, table.ErrConditionFailed)
+	}
+	return nil
+}
+
+// Update implements table.Table.
+func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Change, opts *table.UpdateOptions) (T, error) {
+	var zero T
+	k, err := item.KeyItem(t.schema, key)
+	if err != nil {
+		return zero, t.failure("update", key, err, nil)
+	}
+	vals, err := item.CheckChanges(t.schema, changes)
+	if err != nil {
+		return zero, t.failure("update", key, err, nil)
+	}
+	var cond table.Condition
+	if opts != nil {
+		cond = opts.If
+	}
+	c, err := item.CompileCondition(cond)
+	if err != nil {
+		return zero, t.failure("update", key, err, nil)
+	}
+	var up expression.UpdateBuilder
+	hasUpdate := false
+	for i, ch := range changes {
+		hasUpdate = true
+		switch ch.Op {
+		case table.ChangeSet:
+			up = up.Set(expression.Name(ch.Name), expression.Value(av{vals[i]}))
+		case table.ChangeRemove:
+			up = up.Remove(expression.Name(ch.Name))
+		case table.ChangeAdd:
+			up = up.Add(expression.Name(ch.Name), expression.Value(av{vals[i]}))
+		}
+	}
+	if t.schema.Version != "" {
+		up = up.Add(expression.Name(t.schema.Version), expression.Value(1))
+		hasUpdate = true
+	}
+	// An expired item must not lend its attributes to the update: the write requires a
+	// live item or none, and an expired one is deleted first and the update retried.
+	for attempt := 0; ; attempt++ {
+		now := t.nowUnix()
+		b := expression.NewBuilder()
+		var conds []expression.ConditionBuilder
+		if live, ok := t.live(now); ok {
+			conds = append(conds, live)
+		}
+		if c != nil {
+			conds = append(conds, t.condition(c, now))
+		}
+		if len(conds) > 0 {
+			b = b.WithCondition(and(conds))
+		}
+		if hasUpdate {
+			b = b.WithUpdate(up)
+		}
+		in := &dynamodb.UpdateItemInput{TableName: &t.name, Key: k, ReturnValues: types.ReturnValueAllNew}
+		if hasUpdate || len(conds) > 0 {
+			expr, err := b.Build()
+			if err != nil {
+				return zero, t.failure("update", key, fmt.Errorf("%w: %w", table.ErrInvalidArgument, err), nil)
+			}
+			in.ConditionExpression = expr.Condition()
+			in.UpdateExpression = expr.Update()
+			in.ExpressionAttributeNames = expr.Names()
+			in.ExpressionAttributeValues = expr.Values()
+		}
+		out, err := t.client.UpdateItem(ctx, in)
+		if err == nil {
+			v, err := t.decode(out.Attributes)
+			if err != nil {
+				return zero, t.failure("update", key, fmt.Errorf("updated, but the result: %w", err), nil)
+			}
+			return v, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) || t.schema.ExpiresAt == "" || attempt >= 3 || !c.Eval(nil) {
+			return zero, t.failure("update", key, err, table.ErrConditionFailed)
+		}
+		// The condition holds for an absent item, so the failure may be an expired one in
+		// the way. Delete it only if it is still the expired item, then try again.
+		removed, derr := t.deleteExpired(ctx, k, now)
+		if derr != nil {
+			return zero, t.failure("update", key, derr, table.ErrConditionFailed)
+		}
+		if !removed {
+			return zero, t.failure("update", key, err, table.ErrConditionFailed)
+		}
+	}
+}
+
+// deleteExpired deletes the item with the key if it has expired; it reports whether it did.
+func (t *Table[T]) deleteExpired(ctx context.Context, k item.Item, now int64) (bool, error) {
+	expired, _ := t.expiredCond(now)
+	expr, err := expression.NewBuilder().WithCondition(expired).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &t.name, Key: k,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// backoff waits before resending unprocessed batch work: exponential from 25 ms to 2 s,
+// with full jitter, as AWS recommends.
+func backoff(ctx context.Context, attempt int) error {
+	d := 25 * time.Millisecond << min(attempt, 7)
+	d = min(d, 2*time.Second)
+	d = time.Duration(rand.Int64N(int64(d)) + 1)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
