@@ -426,4 +426,3 @@ func backoff(ctx context.Context, attempt int) error {
 		return nil
 	}
 }
-
