@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/servous/servous/events"
@@ -16,6 +14,7 @@ import (
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/internal/jobevent"
 	"github.com/servous/servous/transcode/internal/media"
+	"github.com/servous/servous/transcode/internal/runner"
 )
 
 // Options configures a Transcoder. A nil *Options means no events, no latency and no injected
@@ -37,28 +36,19 @@ type Options struct {
 	Seed        uint64
 }
 
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = runner.ErrClosed
+
 // Transcoder runs simulated jobs in goroutines. It is safe for concurrent use; Close stops
 // the jobs still running.
 type Transcoder struct {
 	buckets map[string]storage.Bucket
 	opts    Options
-	queue   string
-	seq     atomic.Int64
+	jobs    *runner.Runner
 
-	mu     sync.Mutex
-	jobs   map[string]*job
-	tokens map[string]string
+	mu     sync.Mutex // guards rng and doomed
 	rng    *rand.Rand
-	closed bool
-	wg     sync.WaitGroup
-}
-
-type job struct {
-	spec   transcode.Job
-	status transcode.Status
-	fail   bool // drawn at submission
-	cancel context.CancelFunc
-	done   chan struct{}
+	doomed map[*transcode.Job]bool
 }
 
 var _ transcode.Transcoder = (*Transcoder)(nil)
@@ -66,229 +56,76 @@ var _ transcode.Transcoder = (*Transcoder)(nil)
 // New returns a Transcoder that reads inputs from and writes outputs to buckets, keyed by
 // bucket name as jobs name them.
 func New(buckets map[string]storage.Bucket, opts *Options) *Transcoder {
-	t := &Transcoder{buckets: buckets, jobs: map[string]*job{}, tokens: map[string]string{}}
+	t := &Transcoder{buckets: buckets, doomed: map[*transcode.Job]bool{}}
 	if opts != nil {
 		t.opts = *opts
 	}
-	if t.opts.Region == "" {
-		t.opts.Region = "us-east-1"
-	}
-	if t.opts.Account == "" {
-		t.opts.Account = "111122223333"
-	}
-	t.queue = fmt.Sprintf("arn:aws:mediaconvert:%s:%s:queues/Default", t.opts.Region, t.opts.Account)
 	t.rng = rand.New(rand.NewPCG(t.opts.Seed, 0x6d656d7472616e73))
+	t.jobs = runner.New("memtranscode", t.work, t.remove, runner.Options{
+		Publisher: t.opts.Publisher,
+		Region:    t.opts.Region,
+		Account:   t.opts.Account,
+	})
 	return t
 }
 
-// ErrClosed is returned by Submit after Close.
-var ErrClosed = errors.New("memtranscode: transcoder closed")
-
 // Close cancels the jobs still running and waits for them to stop.
-func (t *Transcoder) Close() error {
-	t.mu.Lock()
-	t.closed = true
-	for _, j := range t.jobs {
-		if j.cancel != nil {
-			j.cancel()
-		}
-	}
-	t.mu.Unlock()
-	t.wg.Wait()
-	return nil
-}
+func (t *Transcoder) Close() error { return t.jobs.Close() }
 
 // Submit starts the job. It implements transcode.Transcoder.
-func (t *Transcoder) Submit(ctx context.Context, spec *transcode.Job) (string, error) {
-	if err := spec.Validate(); err != nil {
-		return "", fmt.Errorf("memtranscode: submit: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("memtranscode: submit: %w", err)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return "", ErrClosed
-	}
-	if spec.IdempotencyToken != "" {
-		if id, ok := t.tokens[spec.IdempotencyToken]; ok {
-			return id, nil
+func (t *Transcoder) Submit(ctx context.Context, job *transcode.Job) (string, error) {
+	return t.jobs.Submit(ctx, job, func(j *transcode.Job) {
+		if t.opts.Fail == nil && t.opts.FailureRate > 0 {
+			t.mu.Lock()
+			t.doomed[j] = t.rng.Float64() < t.opts.FailureRate
+			t.mu.Unlock()
 		}
-	}
-	id := t.newID()
-	j := &job{spec: clone(spec), done: make(chan struct{})}
-	j.status = transcode.Status{ID: id, State: transcode.StateSubmitted, Percent: -1, Metadata: j.spec.Metadata}
-	if t.opts.Fail == nil && t.opts.FailureRate > 0 {
-		j.fail = t.rng.Float64() < t.opts.FailureRate
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	j.cancel = cancel
-	t.jobs[id] = j
-	if spec.IdempotencyToken != "" {
-		t.tokens[spec.IdempotencyToken] = id
-	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		defer close(j.done)
-		defer cancel()
-		t.run(runCtx, j)
-	}()
-	return id, nil
-}
-
-// newID returns an id shaped like MediaConvert's: milliseconds, a dash, six characters.
-func (t *Transcoder) newID() string {
-	n := t.seq.Add(1)
-	return fmt.Sprintf("%d-%06s", time.Now().UnixMilli(), strconv.FormatInt(n, 36))
+	})
 }
 
 // Get returns the job's status. It implements transcode.Transcoder.
 func (t *Transcoder) Get(ctx context.Context, id string) (*transcode.Status, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	j, ok := t.jobs[id]
-	if !ok {
-		return nil, fmt.Errorf("memtranscode: get %q: %w", id, transcode.ErrNotFound)
-	}
-	st := j.status
-	st.Outputs = append([]transcode.Output(nil), st.Outputs...)
-	st.Metadata = maps.Clone(st.Metadata)
-	return &st, nil
+	return t.jobs.Get(ctx, id)
 }
 
 // Cancel cancels the job and waits until it has stopped and removed anything it wrote. It
 // implements transcode.Transcoder.
 func (t *Transcoder) Cancel(ctx context.Context, id string) error {
+	return t.jobs.Cancel(ctx, id)
+}
+
+func (t *Transcoder) work(ctx context.Context, spec *transcode.Job, progress func(int)) ([]transcode.Output, error) {
 	t.mu.Lock()
-	j, ok := t.jobs[id]
-	if !ok {
-		t.mu.Unlock()
-		return fmt.Errorf("memtranscode: cancel %q: %w", id, transcode.ErrNotFound)
-	}
-	if j.status.State.Final() {
-		state := j.status.State
-		t.mu.Unlock()
-		return fmt.Errorf("memtranscode: cancel %q: job is %s: %w", id, state, transcode.ErrFinished)
-	}
-	j.status.State = transcode.StateCanceled
-	j.status.Percent = -1
-	j.cancel()
+	doomed := t.doomed[spec]
+	delete(t.doomed, spec)
 	t.mu.Unlock()
-	select {
-	case <-j.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("memtranscode: cancel %q: waiting for the job to stop: %w", id, ctx.Err())
-	}
-}
 
-// update applies f to the job's status unless the job was canceled; it reports whether it did.
-func (t *Transcoder) update(j *job, f func(st *transcode.Status)) (transcode.Status, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if j.status.State == transcode.StateCanceled {
-		return j.status, false
-	}
-	f(&j.status)
-	return j.status, true
-}
-
-func (t *Transcoder) publish(st transcode.Status) {
-	if t.opts.Publisher == nil {
-		return
-	}
-	e, err := events.NewJobStateChange(jobevent.Event(&st, t.opts.Region, t.opts.Account, t.queue, time.Now()))
+	in, etag, err := t.probe(ctx, &spec.Input)
 	if err != nil {
-		return // only a job without id or state fails to encode, and every job has both
-	}
-	// The job is over or moving on either way; a bus that refuses the event has closed.
-	_ = t.opts.Publisher.Publish(context.Background(), e)
-}
-
-// run carries a job from SUBMITTED to its final state. It alone publishes the job's events,
-// so they leave in order.
-func (t *Transcoder) run(ctx context.Context, j *job) {
-	st, ok := t.update(j, func(st *transcode.Status) {
-		st.State = transcode.StateProgressing
-		st.Percent = 0
-	})
-	if !ok {
-		return // canceled before it started: MediaConvert sends no event then
-	}
-	t.publish(st)
-	canceled := func() {
-		t.mu.Lock()
-		st := j.status
-		t.mu.Unlock()
-		t.publish(st)
-	}
-	fail := func(code int, msg string) {
-		st, ok := t.update(j, func(st *transcode.Status) {
-			st.State, st.Percent, st.ErrorCode, st.ErrorMessage = transcode.StateError, -1, code, msg
-		})
-		if ok {
-			t.publish(st)
-		} else {
-			canceled()
-		}
-	}
-
-	in, etag, err := t.probe(ctx, &j.spec.Input)
-	if ctx.Err() != nil {
-		canceled()
-		return
-	}
-	if err != nil {
-		code := transcode.CodeInternal
 		if e, ok := media.IsProbeError(err); ok {
-			code = e.Code
+			return nil, &runner.Error{Code: e.Code, Message: fmt.Sprintf("Unable to open input file [%s]: [Failed probe/open: [%s]]", jobevent.S3URL(spec.Input.Bucket, spec.Input.Key), e.Msg)}
 		}
-		fail(code, fmt.Sprintf("Unable to open input file [%s]: [Failed probe/open: [%v]]", jobevent.S3URL(j.spec.Input.Bucket, j.spec.Input.Key), err))
-		return
+		return nil, err
 	}
-	t.update(j, func(st *transcode.Status) { st.Percent = 25 })
-
+	progress(25)
 	if t.opts.Latency > 0 {
 		timer := time.NewTimer(t.opts.Latency)
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			canceled()
-			return
+			return nil, ctx.Err()
 		}
 	}
 	if t.opts.Fail != nil {
-		if code, msg, f := t.opts.Fail(&j.spec); f {
-			fail(code, msg)
-			return
+		if code, msg, fail := t.opts.Fail(spec); fail {
+			return nil, &runner.Error{Code: code, Message: msg}
 		}
-	} else if j.fail {
-		fail(transcode.CodeInternal, "memtranscode: injected failure")
-		return
+	} else if doomed {
+		return nil, &runner.Error{Code: transcode.CodeInternal, Message: "memtranscode: injected failure"}
 	}
-	t.update(j, func(st *transcode.Status) { st.Percent = 75 })
-
-	outputs, err := t.write(ctx, &j.spec, in, etag)
-	if ctx.Err() != nil {
-		canceled()
-		return
-	}
-	if err != nil {
-		fail(transcode.CodeOutputWrite, err.Error())
-		return
-	}
-	st, ok = t.update(j, func(st *transcode.Status) {
-		st.State, st.Percent, st.Outputs = transcode.StateComplete, -1, outputs
-	})
-	if !ok {
-		t.remove(&j.spec, outputs)
-		canceled()
-		return
-	}
-	t.publish(st)
+	progress(75)
+	return t.write(ctx, spec, in, etag)
 }
 
 func (t *Transcoder) probe(ctx context.Context, in *transcode.Object) (media.Info, string, error) {
@@ -312,14 +149,17 @@ func (t *Transcoder) probe(ctx context.Context, in *transcode.Object) (media.Inf
 func (t *Transcoder) write(ctx context.Context, spec *transcode.Job, in media.Info, etag string) ([]transcode.Output, error) {
 	b, ok := t.buckets[spec.Output.Bucket]
 	if !ok {
-		return nil, fmt.Errorf("Unable to write to output file [s3://%s/]: [NoSuchBucket]", spec.Output.Bucket)
+		return nil, &runner.Error{Code: transcode.CodeOutputWrite, Message: fmt.Sprintf("Unable to write to output file [s3://%s/]: [NoSuchBucket]", spec.Output.Bucket)}
 	}
 	var outs []transcode.Output
 	put := func(key, ctype string, data []byte, w, h int, d time.Duration) error {
 		info, err := storage.PutBytes(ctx, b, key, data, &storage.PutOptions{ContentType: ctype})
 		if err != nil {
 			t.remove(spec, outs)
-			return fmt.Errorf("Unable to write to output file [%s]: [%v]", jobevent.S3URL(spec.Output.Bucket, key), err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &runner.Error{Code: transcode.CodeOutputWrite, Message: fmt.Sprintf("Unable to write to output file [%s]: [%v]", jobevent.S3URL(spec.Output.Bucket, key), err)}
 		}
 		outs = append(outs, transcode.Output{Bucket: spec.Output.Bucket, Key: key, Width: w, Height: h, Duration: d, Size: info.Size})
 		return nil
@@ -351,15 +191,4 @@ func (t *Transcoder) remove(spec *transcode.Job, outs []transcode.Output) {
 	for _, o := range outs {
 		b.Delete(context.Background(), o.Key)
 	}
-}
-
-func clone(j *transcode.Job) transcode.Job {
-	c := *j
-	c.Renditions = append([]transcode.Rendition(nil), j.Renditions...)
-	if j.Thumbnail != nil {
-		th := *j.Thumbnail
-		c.Thumbnail = &th
-	}
-	c.Metadata = maps.Clone(j.Metadata)
-	return c
 }

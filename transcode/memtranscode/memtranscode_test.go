@@ -184,6 +184,7 @@ func TestOutputsAreDeterministic(t *testing.T) {
 	for _, prefix := range []string{"one/same", "two/same"} {
 		j := simpleJob(prefix)
 		j.Input.Key = "clip.webm"
+		j.Thumbnail.Width = 64
 		id, _ := tr.Submit(t.Context(), j)
 		if st := w.final(t); st.State != transcode.StateComplete {
 			t.Fatalf("job %s: %+v", id, st)
