@@ -6,8 +6,9 @@
 // An [Issuer] signs ID tokens (JWTs with iss, aud, sub, iat, exp and
 // optionally name and email) with a key generated when it is created. It
 // plays the part Google plays in production: a local sign-in page asks it for
-// a token. Its [Issuer.Handler] serves the OpenID discovery document and the
-// JSON Web Key Set, so other processes can verify its tokens.
+// a token, directly with [Issuer.Issue] or over HTTP through
+// [Issuer.SignInHandler]. Its [Issuer.Handler] serves the OpenID discovery
+// document and the JSON Web Key Set, so other processes can verify its tokens.
 //
 // # Verifying tokens
 //
