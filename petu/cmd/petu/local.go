@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/servous/servous/events"
+	"github.com/servous/servous/events/memevents"
+	"github.com/servous/servous/identity/memidentity"
+	"github.com/servous/servous/petu"
+	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/memstorage"
+	"github.com/servous/servous/table/memtable"
+	"github.com/servous/servous/transcode"
+	"github.com/servous/servous/transcode/memtranscode"
+)
+
+// The names the local run gives its resources, as a deployment would name them in AWS.
+const (
+	siteBucket    = "petu-site"
+	uploadsBucket = "petu-uploads"
+	mediaBucket   = "petu-media"
+	videosTable   = "petu-videos"
+	poolID        = "us-east-1:00000000-0000-4000-8000-000000000000"
+	audience      = "petu-local"
+)
+
+// config is what a local run can be given.
+type config struct {
+	// BaseURL is where the server is reached, e.g. "http://localhost:8080".
+	BaseURL string
+	// Transcoder is "ffmpeg", "mem" or "" to pick ffmpeg when it is on PATH.
+	Transcoder string
+	// Bus configures the event bus; tests inject duplicates and reordering here.
+	Bus *memevents.Options
+	// Transcode configures memtranscode; tests inject failures here.
+	Transcode *memtranscode.Options
+	// Retry is the delay before an event handler's first retry.
+	Retry  time.Duration
+	Logger *slog.Logger
+	// Metrics receives the functions' metrics documents; nil discards them.
+	Metrics io.Writer
+}
+
+// local is the whole app on the in-memory adapters, in one process.
+type local struct {
+	App        *petu.App
+	Bus        *memevents.Bus
+	Issuer     *memidentity.Issuer
+	Pool       *memidentity.Pool
+	Site       *memstorage.Bucket
+	Uploads    *memstorage.Bucket
+	Media      *memstorage.Bucket
+	Videos     *memtable.Table[petu.Video]
+	Transcoder transcode.Transcoder
+	// TranscoderName says which transcoder runs the jobs.
+	TranscoderName string
+	// OnUpload and OnTranscoded are the event subscriptions, with their dead-letter queues.
+	OnUpload, OnTranscoded *memevents.Subscription
+
+	provider string
+	closers  []func() error
+}
+
+// newLocal builds the app and wires the event sources to its functions as the deployment
+// template wires them in AWS: object created in the uploads bucket → on-upload; MediaConvert job
+// state change → on-transcoded.
+func newLocal(ctx context.Context, cfg config) (*local, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = io.Discard
+	}
+	base := strings.TrimSuffix(cfg.BaseURL, "/")
+	l := &local{}
+	l.Bus = memevents.New(cfg.Bus)
+	l.closers = append(l.closers, l.Bus.Close)
+
+	var err error
+	l.Issuer, err = memidentity.NewIssuer(base+"/auth", nil)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(l.Issuer.URL())
+	if err != nil {
+		return nil, err
+	}
+	// Cognito names an OpenID Connect provider by its issuer's host and path.
+	l.provider = u.Host + u.Path
+	l.Pool, err = memidentity.New(poolID, &memidentity.Options{
+		Providers: []memidentity.Provider{l.Issuer.Provider(l.provider, audience)},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	l.Site = memstorage.New(siteBucket, &memstorage.Options{BaseURL: base + "/s3/" + siteBucket})
+	l.Uploads = memstorage.New(uploadsBucket, &memstorage.Options{
+		BaseURL:   base + "/s3/" + uploadsBucket,
+		Authority: l.Pool,
+		Publisher: l.Bus,
+		OnPublishError: func(err error) {
+			cfg.Logger.Error("petu: uploads bucket could not publish an event", slog.Any("error", err))
+		},
+	})
+	l.Media = memstorage.New(mediaBucket, &memstorage.Options{BaseURL: base + "/s3/" + mediaBucket})
+	l.Videos, err = memtable.New[petu.Video](videosTable, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	buckets := map[string]storage.Bucket{uploadsBucket: l.Uploads, mediaBucket: l.Media}
+	switch cfg.Transcoder {
+	case "", "mem":
+		o := memtranscode.Options{}
+		if cfg.Transcode != nil {
+			o = *cfg.Transcode
+		}
+		o.Publisher = l.Bus
+		mt := memtranscode.New(buckets, &o)
+		l.Transcoder, l.TranscoderName = mt, "memtranscode (simulated outputs)"
+		l.closers = append(l.closers, mt.Close)
+	default:
+		return nil, fmt.Errorf("petu: unknown transcoder %q", cfg.Transcoder)
+	}
+
+	l.App, err = petu.New(petu.Deps{
+		Uploads: l.Uploads, Media: l.Media, Videos: l.Videos,
+		Identity: l.Pool, Transcoder: l.Transcoder,
+	}, petu.Config{
+		UploadsBucket: uploadsBucket, MediaBucket: mediaBucket, Provider: l.provider,
+		Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The functions' metrics go where their logs go; in Lambda they go to stdout, for CloudWatch.
+	fnOpts := &runtime.Options{Logger: cfg.Logger, Metrics: &runtime.MetricsOptions{Writer: cfg.Metrics}}
+	l.OnUpload, err = l.Bus.Subscribe(memevents.Filter{
+		Source: events.SourceS3, Types: []string{"ObjectCreated:*"}, Bucket: uploadsBucket, Prefix: petu.UploadPrefix,
+	}, runtime.NewHandler(l.App.OnUpload, fnOpts), &memevents.SubscribeOptions{
+		Function: &runtime.LocalOptions{FunctionName: "petu-on-upload", Timeout: time.Minute},
+		Backoff:  cfg.Retry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.OnTranscoded, err = l.Bus.Subscribe(memevents.Filter{
+		Source: events.SourceMediaConvert, Types: []string{events.DetailTypeJobStateChange},
+		Detail: `{"status": ["COMPLETE", "ERROR", "CANCELED"]}`,
+	}, runtime.NewHandler(l.App.OnTranscoded, fnOpts), &memevents.SubscribeOptions{
+		Function: &runtime.LocalOptions{FunctionName: "petu-on-transcoded", Timeout: time.Minute},
+		Backoff:  cfg.Retry,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = petu.PublishSite(ctx, l.Site, petu.SiteConfig{
+		SignIn: petu.SignInInfo{Provider: "local", TokenURL: "auth/token"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Close stops the transcoder and the bus.
+func (l *local) Close() error {
+	var errs []error
+	for i := len(l.closers) - 1; i >= 0; i-- {
+		errs = append(errs, l.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Handler serves everything a browser reaches: the website from the site bucket, the API, the
+// local sign-in, and the buckets' signed URLs and upload forms.
+func (l *local) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", l.App.API())
+	mux.HandleFunc("POST /auth/token", l.signIn)
+	mux.Handle("/auth/", http.StripPrefix("/auth", l.Issuer.Handler()))
+	for _, b := range []*memstorage.Bucket{l.Site, l.Uploads, l.Media} {
+		mux.Handle("/s3/"+b.Name()+"/", b.Handler())
+	}
+	mux.Handle("/", website(l.Site))
+	return mux
+}
+
+// SignIn issues a token for a user name, as Google would for a Google account.
+func (l *local) SignIn(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 {
+		return "", errors.New("a name of 1 to 64 characters is required")
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(name)))
+	return l.Issuer.Issue(memidentity.Claims{
+		Subject:  "local-" + hex.EncodeToString(sum[:12]),
+		Audience: audience,
+		Name:     name,
+	})
+}
+
+func (l *local) signIn(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "body: " + err.Error()})
+		return
+	}
+	token, err := l.SignIn(req.Name)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]string{"token": token})
+}
+
+// website serves a bucket as S3's static website hosting does: "/" is index.html, and every
+// object is public.
+func website(b storage.Bucket) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		key := strings.TrimPrefix(r.URL.Path, "/")
+		if key == "" || strings.HasSuffix(key, "/") {
+			key += "index.html"
+		}
+		obj, err := b.Get(r.Context(), key, nil)
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		defer obj.Close()
+		h := w.Header()
+		h.Set("Content-Type", obj.Info.ContentType)
+		h.Set("ETag", obj.Info.ETag)
+		if obj.Info.CacheControl != "" {
+			h.Set("Cache-Control", obj.Info.CacheControl)
+		}
+		if r.Header.Get("If-None-Match") == obj.Info.ETag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		if r.Method == http.MethodGet {
+			_, _ = io.Copy(w, obj.Body)
+		}
+	})
+}
