@@ -79,8 +79,11 @@ func Probe(r io.Reader) (Info, error) {
 	case n >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "AVI ":
 		return drain(rest, "avi")
 	}
-	return Info{}, &Error{codeOpen, "no parser found for container"}
+	return Info{}, &Error{codeOpen, MsgUnknown}
 }
+
+// MsgUnknown is the message of the error for an input in no container Probe knows.
+const MsgUnknown = "no parser found for container"
 
 func isBoxType(t []byte) bool {
 	switch string(t) {

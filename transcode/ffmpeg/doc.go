@@ -1,0 +1,43 @@
+// Package ffmpeg provides a transcode.Transcoder that really transcodes, on the local machine,
+// with the ffmpeg and ffprobe programs (Debian and Ubuntu: apt-get install ffmpeg).
+//
+// It is for local runs that should produce real videos: the petu app run locally, or a
+// developer checking what renditions look like. Unit tests want memtranscode, which is
+// faster and deterministic.
+//
+// # A job
+//
+// A job copies its input from the bucket to a temporary file, checks it, probes it with
+// ffprobe, runs one ffmpeg process that decodes the input once and encodes every rendition
+// (H.264 with libx264, AAC audio, the moov box moved to the front with +faststart) and the
+// thumbnail (the first frame as a JPEG) into temporary files, probes each output with ffprobe
+// for its real width, height and duration, and only then uploads the outputs to the output
+// bucket. A job that fails or is canceled leaves nothing in the bucket: nothing is uploaded
+// before ffmpeg succeeded, and a cancel during the uploads deletes what was uploaded.
+//
+// The input goes through a file rather than a pipe because ffmpeg needs to seek in an MP4
+// or MOV whose moov box sits at the end (the usual layout of phone and camera recordings),
+// and ffprobe and ffmpeg each read it. The copy streams, so a large input never sits in
+// memory.
+//
+// # Settings
+//
+// A rendition's Quality q becomes x264's -crf 38-2q (7 → 24, 10 → 18); a Bitrate with a
+// Quality caps it (-maxrate, -bufsize twice that); a Bitrate alone is the average bitrate
+// (-b:v). Sizes follow transcode.OutputSize on the probed input size; frames are scaled with
+// the bicubic filter and get square pixels. Audio is AAC stereo at 48 kHz, 96 kb/s by
+// default; an input without audio gives renditions without audio. Options.Preset is x264's
+// preset ("veryfast" by default).
+//
+// # Bad input
+//
+// An input that is missing, empty or not recognised by ffprobe ends in ERROR with code 1010
+// (transcode.CodeInputAccess); an MP4 whose boxes are cut short, or that ffmpeg fails to
+// decode, with 1040 (transcode.CodeInputDecode). The message quotes ffmpeg's last lines.
+//
+// # Concurrency and cancellation
+//
+// At most Options.Concurrency jobs run at once; the others wait in SUBMITTED. Cancel and
+// Close kill the job's ffmpeg or ffprobe process and wait for it and its temporary files to
+// be gone.
+package ffmpeg
