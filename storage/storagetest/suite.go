@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -588,25 +589,35 @@ func testNoTornReads(t *testing.T, tg Target) {
 }
 
 // patternReader yields n pseudo-random bytes and hides every interface but io.Reader, so the
-// store cannot seek it or learn its length.
+// store cannot seek it or learn its length. The bytes repeat with a period that no power-of-two
+// part size divides, so parts stored out of order change the MD5.
 type patternReader struct {
 	n, off int64
-	state  uint64
 }
+
+const patternPeriod = 1<<20 + 7
+
+var pattern = func() []byte {
+	p := make([]byte, patternPeriod+32<<10)
+	state := uint64(0x9e3779b97f4a7c15)
+	for i := 0; i+8 <= len(p); i += 8 {
+		state = state*6364136223846793005 + 1442695040888963407
+		binary.LittleEndian.PutUint64(p[i:], state)
+	}
+	// The tail repeats the head, so byte i is pattern[i % patternPeriod] whatever the read sizes.
+	copy(p[patternPeriod:], p)
+	return p
+}()
 
 func (r *patternReader) Read(p []byte) (int, error) {
 	if r.off >= r.n {
 		return 0, io.EOF
 	}
-	p = p[:min(int64(len(p)), r.n-r.off)]
-	for i := range p {
-		if (r.off+int64(i))%8 == 0 {
-			r.state = r.state*6364136223846793005 + 1442695040888963407
-		}
-		p[i] = byte(r.state >> (8 * ((r.off + int64(i)) % 8)))
-	}
-	r.off += int64(len(p))
-	return len(p), nil
+	n := min(int64(len(p)), r.n-r.off, 32<<10)
+	start := r.off % patternPeriod
+	copy(p[:n], pattern[start:start+n])
+	r.off += n
+	return int(n), nil
 }
 
 func testStreamed64MiB(t *testing.T, tg Target) {
@@ -987,12 +998,12 @@ func testUserCredentials(t *testing.T, tg Target) {
 		t.Errorf("another user's object = %q", got)
 	}
 	bad := creds
-	bad.SecretAccessKey = "not-the-secret"
+	bad.SessionToken = "not-the-session-token"
 	u, err := b.SignURL(ctx, mine, &storage.SignOptions{Credentials: &bad})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := get(t, tg, u); code != http.StatusForbidden {
-		t.Errorf("GET signed with a wrong secret = %d, want 403", code)
+		t.Errorf("GET signed with a wrong session token = %d, want 403", code)
 	}
 }
