@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -12,9 +13,15 @@ import (
 const traceIDKey = "x-amzn-trace-id"
 
 // invocation is what the runtime knows about the current invocation beyond lambdacontext.
+// One value, put in the context once by whichever of Local and the middleware comes first
+// and filled in by the others, keeps the per-invocation cost to one allocation.
 type invocation struct {
 	functionName string
 	coldStart    bool
+	coldKnown    bool
+	logger       *slog.Logger
+	hasMetrics   bool
+	metrics      MetricSet
 }
 
 type invocationKey struct{}
@@ -22,6 +29,15 @@ type invocationKey struct{}
 func invocationFrom(ctx context.Context) *invocation {
 	inv, _ := ctx.Value(invocationKey{}).(*invocation)
 	return inv
+}
+
+// withInvocation returns the invocation in ctx, adding a new one if there is none.
+func withInvocation(ctx context.Context) (context.Context, *invocation) {
+	if inv := invocationFrom(ctx); inv != nil {
+		return ctx, inv
+	}
+	inv := &invocation{}
+	return context.WithValue(ctx, invocationKey{}, inv), inv
 }
 
 // FunctionName returns the name of the function handling the invocation in ctx: the name a

@@ -76,6 +76,28 @@ next:
 
 func TestUnderEmulator(t *testing.T) {
 	bootstrap := runtimetest.Build(t, exampleFn, nil)
+	t.Run("Behaviour", func(t *testing.T) { testUnderEmulator(t, bootstrap) })
+	t.Run("InvokeHelper", func(t *testing.T) {
+		fn := runtimetest.Run(t, bootstrap, nil)
+		out, err := fn.Invoke(t.Context(), []byte(`{"name":"ada"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"greeting":"hello, ada","coldStart":true,"inits":1}`; !bytes.Equal(out, []byte(want)) {
+			t.Errorf("got %s, want %s", out, want)
+		}
+		// The emulator's default function name reaches the function.
+		if _, err := fn.WaitFor(t.Context(), `"functionName":"test_function"`, 1); err != nil {
+			t.Error(err)
+		}
+		fn.Stop()
+		if _, err := fn.Invoke(t.Context(), []byte(`{}`)); err == nil {
+			t.Error("Invoke after Stop succeeded")
+		}
+	})
+}
+
+func testUnderEmulator(t *testing.T, bootstrap string) {
 	fn := runtimetest.Run(t, bootstrap, &runtimetest.Options{Env: map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":    "greeter",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT": "1",
@@ -160,7 +182,7 @@ func TestUnderEmulator(t *testing.T) {
 		directive := d["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
 		wantMetrics := []any{map[string]any{"Name": "Greetings", "Unit": "Count"}}
 		if c.cold {
-			wantMetrics = append([]any{map[string]any{"Name": "ColdStart", "Unit": "Count"}}, wantMetrics...)
+			wantMetrics = append(wantMetrics, map[string]any{"Name": "ColdStart", "Unit": "Count"})
 		}
 		if diff := cmp.Diff(wantMetrics, directive["Metrics"]); diff != "" {
 			t.Errorf("%s: EMF metrics (-want +got):\n%s", c.id, diff)
@@ -198,20 +220,5 @@ func TestUnderEmulator(t *testing.T) {
 	}
 	if warn[0]["level"] != "WARN" {
 		t.Errorf("hang-1: %v", warn[0])
-	}
-}
-
-func TestEmulatorInvokeHelper(t *testing.T) {
-	fn := runtimetest.Run(t, runtimetest.Build(t, exampleFn, nil), nil)
-	out, err := fn.Invoke(t.Context(), []byte(`{"name":"ada"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"greeting":"hello, ada","coldStart":true,"inits":1}`; !bytes.Equal(out, []byte(want)) {
-		t.Errorf("got %s, want %s", out, want)
-	}
-	// The emulator's default function name reaches the function.
-	if _, err := fn.WaitFor(t.Context(), `"functionName":"test_function"`, 1); err != nil {
-		t.Error(err)
 	}
 }

@@ -121,6 +121,7 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	ctx = context.WithValue(ctx, invocationKey{}, &invocation{
 		functionName: l.name,
 		coldStart:    !l.warm.Swap(true),
+		coldKnown:    true,
 	})
 
 	type result struct {

@@ -70,13 +70,13 @@ type metric struct {
 	values []float64
 }
 
-type metricsKey struct{}
-
-// Metrics returns the invocation's metric set put in ctx by [EmitMetrics], or nil (on which
-// every method does nothing).
+// Metrics returns the invocation's metric set, which [EmitMetrics] writes when the invocation
+// ends, or nil, on which every method does nothing, when ctx went through no EmitMetrics.
 func Metrics(ctx context.Context) *MetricSet {
-	m, _ := ctx.Value(metricsKey{}).(*MetricSet)
-	return m
+	if inv := invocationFrom(ctx); inv != nil && inv.hasMetrics {
+		return &inv.metrics
+	}
+	return nil
 }
 
 // Add records value for the metric name. Adding to a name again records another value (EMF
@@ -144,27 +144,35 @@ func EmitMetrics(opts *MetricsOptions) Middleware {
 	if o.Writer == nil {
 		o.Writer = os.Stdout
 	}
-	var mu sync.Mutex // one Write per document, documents of concurrent invocations not mixed
+	e := &emitter{o: o}
 	return func(next lambda.Handler) lambda.Handler {
 		return InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
-			m := &MetricSet{}
-			if ColdStart(ctx) && !o.NoColdStartMetric {
-				m.Add("ColdStart", UnitCount, 1)
-			}
-			ctx = context.WithValue(ctx, metricsKey{}, m)
-			defer func() {
-				docs := m.documents(ctx, &o, time.Now())
-				if len(docs) == 0 {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, d := range docs {
-					_, _ = o.Writer.Write(d)
-				}
-			}()
+			ctx, inv := withInvocation(ctx)
+			inv.hasMetrics = true
+			defer e.flush(ctx, inv)
 			return next.Invoke(ctx, payload)
 		})
+	}
+}
+
+type emitter struct {
+	o  MetricsOptions
+	mu sync.Mutex // one Write per document, documents of concurrent invocations not mixed
+}
+
+func (e *emitter) flush(ctx context.Context, inv *invocation) {
+	// Known by now whichever way the middleware is ordered.
+	if inv.coldStart && !e.o.NoColdStartMetric {
+		inv.metrics.Add("ColdStart", UnitCount, 1)
+	}
+	docs := inv.metrics.documents(ctx, &e.o)
+	if len(docs) == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range docs {
+		_, _ = e.o.Writer.Write(d)
 	}
 }
 
@@ -185,12 +193,13 @@ type emfMetadata struct {
 }
 
 // documents renders the set as EMF JSON lines.
-func (m *MetricSet) documents(ctx context.Context, o *MetricsOptions, now time.Time) [][]byte {
+func (m *MetricSet) documents(ctx context.Context, o *MetricsOptions) [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.order) == 0 {
 		return nil
 	}
+	now := time.Now()
 
 	dims := map[string]string{}
 	maps.Copy(dims, o.Dimensions)

@@ -34,12 +34,10 @@ func Chain(h lambda.Handler, mw ...Middleware) lambda.Handler {
 	return h
 }
 
-type loggerKey struct{}
-
 // Logger returns the logger [LogInvocations] put in ctx, or slog.Default() if there is none.
 func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if inv := invocationFrom(ctx); inv != nil && inv.logger != nil {
+		return inv.logger
 	}
 	return slog.Default()
 }
@@ -58,10 +56,11 @@ func LogInvocations(logger *slog.Logger) Middleware {
 			if l == nil {
 				l = slog.Default()
 			}
-			if invocationFrom(ctx) == nil {
-				ctx = context.WithValue(ctx, invocationKey{}, &invocation{coldStart: !warm.Swap(true)})
+			ctx, inv := withInvocation(ctx)
+			if !inv.coldKnown {
+				inv.coldStart, inv.coldKnown = !warm.Swap(true), true
 			}
-			ctx = context.WithValue(ctx, loggerKey{}, l)
+			inv.logger = l
 			debug := l.Enabled(ctx, slog.LevelDebug)
 			var start time.Time
 			if debug {
@@ -127,9 +126,9 @@ func DeadlineMargin(margin time.Duration) Middleware {
 				return next.Invoke(ctx, payload)
 			}
 			m := min(margin, time.Until(deadline)/2)
-			ctx, cancel := context.WithDeadline(ctx, deadline.Add(-m))
-			defer cancel()
-			return next.Invoke(ctx, payload)
+			mc := &marginCtx{Context: ctx, deadline: deadline.Add(-m)}
+			defer mc.release()
+			return next.Invoke(mc, payload)
 		})
 	}
 }

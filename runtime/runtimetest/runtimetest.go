@@ -258,7 +258,12 @@ func freePorts(n int) ([]string, error) {
 	return ports, nil
 }
 
-// stop ends the emulator and the function it started.
+// Stop ends the emulator and the function it started, and waits until the emulator has
+// exited. Run arranges for it to be called when the test ends; calling it again does nothing.
+func (f *Function) Stop() {
+	f.stop()
+}
+
 func (f *Function) stop() {
 	select {
 	case <-f.exited:

@@ -1,0 +1,131 @@
+package runtime_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/runtime/runtimetest"
+)
+
+type benchIn struct {
+	Name string `json:"name"`
+}
+
+type benchOut struct {
+	Greeting string `json:"greeting"`
+}
+
+func greet(ctx context.Context, in benchIn) (benchOut, error) {
+	return benchOut{Greeting: "hello, " + in.Name}, nil
+}
+
+// BenchmarkMiddleware measures the cost per invocation of runtime.NewHandler's middleware
+// (logging at the default INFO level, panic recovery, EMF metrics, deadline margin) against
+// a bare aws-lambda-go handler, in-process, with the context Lambda gives a handler.
+func BenchmarkMiddleware(b *testing.B) {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       "c6af9ac6-7b61-11e6-9a41-93e812345678",
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:greet",
+	})
+	payload := []byte(`{"name":"ada"}`)
+	opts := &runtime.Options{
+		Logger:  runtime.NewLogger(io.Discard),
+		Metrics: &runtime.MetricsOptions{Writer: io.Discard},
+	}
+	run := func(b *testing.B, h lambda.Handler) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := h.Invoke(ctx, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	noop := runtime.InvokeFunc(func(ctx context.Context, p []byte) ([]byte, error) { return p, nil })
+	// The middleware alone, around a handler that does nothing, against that handler.
+	b.Run("bare=noop", func(b *testing.B) { run(b, noop) })
+	b.Run("middleware+noop", func(b *testing.B) {
+		run(b, runtime.Chain(noop, runtime.LogInvocations(opts.Logger), runtime.Recover(),
+			runtime.EmitMetrics(opts.Metrics), runtime.DeadlineMargin(runtime.DefaultDeadlineMargin)))
+	})
+	b.Run("bare=lambda.NewHandler", func(b *testing.B) { run(b, lambda.NewHandler(greet)) })
+	b.Run("bare=runtime.HandlerFunc", func(b *testing.B) { run(b, runtime.HandlerFunc[benchIn, benchOut](greet)) })
+	b.Run("runtime.NewHandler", func(b *testing.B) { run(b, runtime.NewHandler(greet, opts)) })
+	b.Run("runtime.NewHandler+1metric", func(b *testing.B) {
+		run(b, runtime.NewHandler(func(ctx context.Context, in benchIn) (benchOut, error) {
+			runtime.Metrics(ctx).Add("Greetings", runtime.UnitCount, 1)
+			return greet(ctx, in)
+		}, opts))
+	})
+	b.Run("runtime.NewHandler+1log", func(b *testing.B) {
+		run(b, runtime.NewHandler(func(ctx context.Context, in benchIn) (benchOut, error) {
+			runtime.Logger(ctx).InfoContext(ctx, "greeting", "name", in.Name)
+			return greet(ctx, in)
+		}, opts))
+	})
+}
+
+var (
+	initDurationRE = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
+	initReportRE   = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+)
+
+// BenchmarkDeployed compares the example function built with runtime against aws-lambda-go's
+// hello world, both built as deployed and started under aws-lambda-rie: binary size, and the
+// init duration of a cold start as the emulator reports it (the REPORT line's Init Duration,
+// and the runtime's INIT REPORT durationMs: start of the process until its first /next).
+// Each iteration is one cold start in a new emulator.
+func BenchmarkDeployed(b *testing.B) {
+	for _, fn := range []struct{ name, pkg string }{
+		{"hellofn", "github.com/servous/servous/runtime/internal/hellofn"},
+		{"examplefn", exampleFn},
+	} {
+		b.Run(fn.name, func(b *testing.B) {
+			bin := runtimetest.Build(b, fn.pkg, nil)
+			fi, err := os.Stat(bin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var initMs, rapidMs float64
+			for b.Loop() {
+				f := runtimetest.Run(b, bin, nil)
+				if _, err := f.Invoke(context.Background(), []byte(`{"name":"ada"}`)); err != nil {
+					b.Fatal(err)
+				}
+				out, err := f.WaitFor(context.Background(), "REPORT RequestId", 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				initMs += parseMs(b, initDurationRE, out)
+				rapidMs += parseMs(b, initReportRE, out)
+				f.Stop()
+			}
+			b.ReportMetric(float64(fi.Size()), "binary-bytes")
+			b.ReportMetric(initMs/float64(b.N), "init-duration-ms")
+			b.ReportMetric(rapidMs/float64(b.N), "init-report-ms")
+		})
+	}
+}
+
+func parseMs(b *testing.B, re *regexp.Regexp, out string) float64 {
+	m := re.FindStringSubmatch(out)
+	if m == nil {
+		b.Fatalf("no %s in the emulator's output:\n%s", re, out)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
