@@ -128,4 +128,3 @@ func parseMs(b *testing.B, re *regexp.Regexp, out string) float64 {
 	}
 	return v
 }
-
