@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
@@ -108,6 +109,11 @@ func (o ObjectEvent) normalize() (ObjectEvent, error) {
 	}
 	if o.Key == "" {
 		return o, fmt.Errorf("%w: object event without a key", ErrInvalid)
+	}
+	if !utf8.ValidString(o.Key) {
+		// S3 keys are UTF-8; a notification's percent-encoding can still
+		// spell other bytes.
+		return o, fmt.Errorf("%w: object key %q is not UTF-8", ErrInvalid, o.Key)
 	}
 	if o.EncodedKey != "" {
 		if k, err := DecodeObjectKey(o.EncodedKey); err != nil || k != o.Key {
