@@ -243,7 +243,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		}
 		item.SetVersion(it, t.schema.Version, version+1)
 	}
-	if err := item.CheckSize(it); err != nil {
+	if _, err := item.CheckSize(it); err != nil {
 		return t.failure(op, key, err, nil)
 	}
 	if c != nil {

@@ -96,7 +96,7 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 	for i := range puts {
 		it, k, err := t.encode(&puts[i])
 		if err == nil {
-			err = item.CheckSize(it)
+			_, err = item.CheckSize(it)
 		}
 		if err != nil {
 			return t.failure("batch write", k, fmt.Errorf("item %v: %w", k, err), nil)

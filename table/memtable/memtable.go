@@ -126,13 +126,23 @@ func (t *Table[T]) sortOrd(k table.Key) item.Ord {
 
 func partKey(v table.Value) string { return item.KeyString(table.Key{Partition: v}) }
 
-// lookup returns the stored entry with the key, live or not; callers hold t.mu.
-func (t *Table[T]) lookup(k table.Key) *entry {
-	p := t.parts[partKey(k.Partition)]
+// slot is where an item with a key lives or would live.
+type slot struct {
+	part string
+	ord  item.Ord
+}
+
+func (t *Table[T]) slotOf(k table.Key) slot {
+	return slot{part: partKey(k.Partition), ord: t.sortOrd(k)}
+}
+
+// lookup returns the stored entry in the slot, live or not; callers hold t.mu.
+func (t *Table[T]) lookup(s slot) *entry {
+	p := t.parts[s.part]
 	if p == nil {
 		return nil
 	}
-	e, _ := p.find(t.sortOrd(k))
+	e, _ := p.find(s.ord)
 	return e
 }
 
@@ -146,20 +156,19 @@ func (t *Table[T]) live(e *entry, now int64) item.Item {
 
 // store replaces the item with the key (e nil deletes it) and publishes the change from old,
 // the live item it replaces, unless neither is live; callers hold t.mu for writing.
-func (t *Table[T]) store(ctx context.Context, k table.Key, e *entry, old item.Item) {
-	pk := partKey(k.Partition)
-	p := t.parts[pk]
+func (t *Table[T]) store(ctx context.Context, k table.Key, s slot, e *entry, old item.Item) {
+	p := t.parts[s.part]
 	if e != nil {
 		if p == nil {
 			p = &partition{}
-			t.parts[pk] = p
+			t.parts[s.part] = p
 		}
-		e.ord = t.sortOrd(k)
+		e.ord = s.ord
 		p.set(e)
 	} else if p != nil {
-		p.remove(t.sortOrd(k))
+		p.remove(s.ord)
 		if p.n == 0 {
-			delete(t.parts, pk)
+			delete(t.parts, s.part)
 		}
 	}
 	if t.stream != nil && (old != nil || e != nil) {
@@ -207,8 +216,10 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, _ *table.GetOptions) 
 	if err := ctx.Err(); err != nil {
 		return zero, t.errorf("get", key, err)
 	}
+	sl := t.slotOf(key)
+	now := t.nowUnix()
 	t.mu.RLock()
-	it := t.live(t.lookup(key), t.nowUnix())
+	it := t.live(t.lookup(sl), now)
 	t.mu.RUnlock()
 	if it == nil {
 		return zero, t.errorf("get", key, table.ErrNotFound)
@@ -250,15 +261,18 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		}
 		item.SetVersion(it, t.schema.Version, version+1)
 	}
-	if err := item.CheckSize(it); err != nil {
+	size, err := item.CheckSize(it)
+	if err != nil {
 		return t.errorf(op, key, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return t.errorf(op, key, err)
 	}
+	sl := t.slotOf(key)
+	now := t.nowUnix()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	old := t.live(t.lookup(key), t.nowUnix())
+	old := t.live(t.lookup(sl), now)
 	switch {
 	case create && old != nil:
 		return t.errorf(op, key, table.ErrAlreadyExists)
@@ -274,7 +288,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	if !c.Eval(old) {
 		return t.errorf(op, key, table.ErrConditionFailed)
 	}
-	t.store(ctx, key, &entry{item: it, size: item.Size(it)}, old)
+	t.store(ctx, key, sl, &entry{item: it, size: size}, old)
 	if t.schema.Version != "" {
 		out, err := t.decode(it)
 		if err != nil {
@@ -301,10 +315,12 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	if err := ctx.Err(); err != nil {
 		return t.errorf("delete", key, err)
 	}
+	sl := t.slotOf(key)
+	now := t.nowUnix()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e := t.lookup(key)
-	old := t.live(e, t.nowUnix())
+	e := t.lookup(sl)
+	old := t.live(e, now)
 	if !c.Eval(old) {
 		return t.errorf("delete", key, table.ErrConditionFailed)
 	}
@@ -312,7 +328,7 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 		return nil
 	}
 	// Removing an expired item publishes nothing: to a stream reader it was gone already.
-	t.store(ctx, key, nil, old)
+	t.store(ctx, key, sl, nil, old)
 	return nil
 }
 
@@ -338,9 +354,11 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	if err := ctx.Err(); err != nil {
 		return zero, t.errorf("update", key, err)
 	}
+	sl := t.slotOf(key)
+	now := t.nowUnix()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	old := t.live(t.lookup(key), t.nowUnix())
+	old := t.live(t.lookup(sl), now)
 	if !c.Eval(old) {
 		return zero, t.errorf("update", key, table.ErrConditionFailed)
 	}
@@ -380,10 +398,11 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		}
 		item.SetVersion(it, t.schema.Version, v+1)
 	}
-	if err := item.CheckSize(it); err != nil {
+	size, err := item.CheckSize(it)
+	if err != nil {
 		return zero, t.errorf("update", key, err)
 	}
-	t.store(ctx, key, &entry{item: it, size: item.Size(it)}, old)
+	t.store(ctx, key, sl, &entry{item: it, size: size}, old)
 	out, err := t.decode(it)
 	if err != nil {
 		return zero, t.errorf("update", key, fmt.Errorf("updated, but the result: %w", err))
@@ -407,11 +426,15 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, _ *table.Batc
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memtable: batch get %s: %w", t.name, err)
 	}
+	slots := make([]slot, len(keys))
+	for i, k := range keys {
+		slots[i] = t.slotOf(k)
+	}
 	found := make([]item.Item, 0, len(keys))
-	t.mu.RLock()
 	now := t.nowUnix()
-	for _, k := range keys {
-		if it := t.live(t.lookup(k), now); it != nil {
+	t.mu.RLock()
+	for _, sl := range slots {
+		if it := t.live(t.lookup(sl), now); it != nil {
 			found = append(found, it)
 		}
 	}
@@ -430,18 +453,20 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, _ *table.Batc
 // BatchWrite implements table.Table. It checks every write before making any.
 func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key) error {
 	type write struct {
-		key table.Key
-		it  item.Item
+		key  table.Key
+		slot slot
+		it   item.Item
+		size int
 	}
 	ws := make([]write, 0, len(puts)+len(deletes))
 	seen := make(map[string]bool, cap(ws))
-	add := func(k table.Key, it item.Item) error {
+	add := func(k table.Key, it item.Item, size int) error {
 		ks := item.KeyString(k)
 		if seen[ks] {
 			return t.errorf("batch write", k, fmt.Errorf("key given twice: %w", table.ErrInvalidArgument))
 		}
 		seen[ks] = true
-		ws = append(ws, write{k, it})
+		ws = append(ws, write{k, t.slotOf(k), it, size})
 		return nil
 	}
 	for i := range puts {
@@ -449,10 +474,11 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		if err != nil {
 			return t.errorf("batch write", k, err)
 		}
-		if err := item.CheckSize(it); err != nil {
+		size, err := item.CheckSize(it)
+		if err != nil {
 			return t.errorf("batch write", k, err)
 		}
-		if err := add(k, it); err != nil {
+		if err := add(k, it, size); err != nil {
 			return err
 		}
 	}
@@ -460,26 +486,26 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		if err := item.CheckKey(t.schema, k); err != nil {
 			return t.errorf("batch write", k, err)
 		}
-		if err := add(k, nil); err != nil {
+		if err := add(k, nil, 0); err != nil {
 			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memtable: batch write %s: %w", t.name, err)
 	}
+	now := t.nowUnix()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.nowUnix()
 	for _, w := range ws {
-		e := t.lookup(w.key)
+		e := t.lookup(w.slot)
 		old := t.live(e, now)
 		if w.it == nil {
 			if e != nil {
-				t.store(ctx, w.key, nil, old)
+				t.store(ctx, w.key, w.slot, nil, old)
 			}
 			continue
 		}
-		t.store(ctx, w.key, &entry{item: w.it, size: item.Size(w.it)}, old)
+		t.store(ctx, w.key, w.slot, &entry{item: w.it, size: w.size}, old)
 	}
 	return nil
 }

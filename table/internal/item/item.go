@@ -68,12 +68,14 @@ func valueSize(v types.AttributeValue) int {
 	return 0
 }
 
-// CheckSize returns an error wrapping table.ErrTooLarge when it exceeds 400 KB.
-func CheckSize(it Item) error {
-	if n := Size(it); n > table.ItemSizeLimit {
-		return fmt.Errorf("item of %d bytes exceeds %d: %w", n, table.ItemSizeLimit, table.ErrTooLarge)
+// CheckSize returns the item's size, and an error wrapping table.ErrTooLarge when it
+// exceeds 400 KB.
+func CheckSize(it Item) (int, error) {
+	n := Size(it)
+	if n > table.ItemSizeLimit {
+		return n, fmt.Errorf("item of %d bytes exceeds %d: %w", n, table.ItemSizeLimit, table.ErrTooLarge)
 	}
-	return nil
+	return n, nil
 }
 
 // ValueOf converts a key value to an attribute value, normalizing numbers.

@@ -2,6 +2,7 @@ package item
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
@@ -94,7 +95,7 @@ func valueString(v table.Value) string {
 			t = n
 		}
 	}
-	return v.Kind().String() + fmt.Sprint(len(t)) + ":" + t
+	return v.Kind().String() + strconv.Itoa(len(t)) + ":" + t
 }
 
 // CheckChanges checks an update's changes: names present, no key or version attribute, no

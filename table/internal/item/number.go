@@ -28,6 +28,18 @@ func parseNumber(s string) (decimal, error) {
 		d.neg = t[0] == '-'
 		t = t[1:]
 	}
+	if isPlainInt(t) {
+		// The common case: an integer without leading zeros or exponent.
+		digits := strings.TrimRight(t, "0")
+		if t == "0" {
+			return decimal{digits: "0"}, nil
+		}
+		d.digits, d.exp = digits, len(t)-1
+		if len(d.digits) > 38 || d.exp > 125 {
+			return d, fmt.Errorf("number %q: beyond DynamoDB's range or precision: %w", s, table.ErrInvalidArgument)
+		}
+		return d, nil
+	}
 	mant, expText, hasExp := strings.Cut(strings.ToLower(t), "e")
 	exp10 := 0
 	if hasExp {
@@ -63,6 +75,19 @@ func parseNumber(s string) (decimal, error) {
 		return d, fmt.Errorf("number %q: magnitude out of range: %w", s, table.ErrInvalidArgument)
 	}
 	return d, nil
+}
+
+// isPlainInt reports whether t is a non-empty run of digits without a leading zero, or "0".
+func isPlainInt(t string) bool {
+	if t == "" || (t[0] == '0' && len(t) > 1) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // String formats d as plain decimal text, without an exponent, as DynamoDB returns numbers.
@@ -115,6 +140,9 @@ func (d decimal) rat() *big.Rat {
 // NormalizeNumber returns s in DynamoDB's canonical form, or an error wrapping
 // table.ErrInvalidArgument.
 func NormalizeNumber(s string) (string, error) {
+	if t := strings.TrimPrefix(s, "-"); isPlainInt(t) && t != "0" && len(t) <= 38 {
+		return s, nil // already canonical
+	}
 	d, err := parseNumber(s)
 	if err != nil {
 		return "", err
