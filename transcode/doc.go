@@ -6,6 +6,14 @@
 // the local machine with the ffmpeg and ffprobe binaries). transcodetest holds the conformance
 // suite they all pass and an in-process MediaConvert API server.
 //
+// # Which transcoder
+//
+// Deployed on AWS, use awsmediaconvert. In unit tests, and in local runs where a stand-in
+// video is enough, use memtranscode: it needs nothing installed, finishes in milliseconds and
+// can be made slow or failing on purpose. For a local run that must play real videos, use
+// ffmpeg. Code written against Transcoder, and functions fed by its job state change events,
+// work unchanged with all three.
+//
 // # Jobs
 //
 // A [Job] names its input object, the renditions wanted, an optional thumbnail, where the
