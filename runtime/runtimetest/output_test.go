@@ -46,7 +46,7 @@ func TestWaitForEnds(t *testing.T) {
 
 func TestNthIndex(t *testing.T) {
 	for _, c := range []struct {
-		s, sub string
+		s, sub  string
 		n, want int
 	}{
 		{"abab", "ab", 1, 0}, {"abab", "ab", 2, 2}, {"abab", "ab", 3, -1}, {"aaa", "aa", 2, -1}, {"", "a", 1, -1},
