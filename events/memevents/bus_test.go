@@ -1,7 +1,9 @@
 package memevents_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -469,5 +471,64 @@ func TestSubscribeRejectsBadConfiguration(t *testing.T) {
 	}
 	if _, err := b.Subscribe(memevents.Filter{}, nil, nil); err == nil {
 		t.Error("Subscribe accepted a nil target")
+	}
+}
+
+func TestDuplicateNeverWaitsForRoom(t *testing.T) {
+	b := newBus(t, &memevents.Options{QueueSize: 1, Duplicate: func(events.Event) bool { return true }})
+	var got keys
+	subscribe(t, b, memevents.Filter{}, got.handler(nil), nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Publish(ctx, object(t, "k")); err != nil {
+		t.Fatalf("Publish with a full queue for the duplicate: %v", err)
+	}
+	waitBus(t, b)
+	if n := len(got.get()); n != 1 {
+		t.Fatalf("%d deliveries, want the original only", n)
+	}
+}
+
+func TestFailureRecordAsLambdaWritesIt(t *testing.T) {
+	b := newBus(t, nil)
+	s := subscribe(t, b, memevents.Filter{}, handlerFunc(func(context.Context, []byte) ([]byte, error) {
+		return nil, fmt.Errorf("resize: %w", errors.New("out of memory"))
+	}), &memevents.SubscribeOptions{MaxRetries: -1, Function: &runtime.LocalOptions{FunctionName: "thumbnail"}})
+	e := object(t, "k")
+	if err := b.Publish(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	waitBus(t, b)
+	dead := s.DeadLetters()
+	if len(dead) != 1 {
+		t.Fatalf("%d dead letters", len(dead))
+	}
+	var rec struct {
+		Version        string
+		RequestContext struct {
+			RequestID              string `json:"requestId"`
+			FunctionARN            string `json:"functionArn"`
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload  json.RawMessage `json:"requestPayload"`
+		ResponseContext struct {
+			FunctionError string `json:"functionError"`
+		} `json:"responseContext"`
+		ResponsePayload struct {
+			ErrorMessage string `json:"errorMessage"`
+			ErrorType    string `json:"errorType"`
+		} `json:"responsePayload"`
+	}
+	if err := json.Unmarshal(dead[0].Record(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Version != "1.0" || rec.RequestContext.Condition != memevents.RetriesExhausted || rec.RequestContext.ApproximateInvokeCount != 1 ||
+		rec.RequestContext.FunctionARN != "arn:aws:lambda:us-east-1:000000000000:function:thumbnail:$LATEST" || rec.RequestContext.RequestID != dead[0].RequestID {
+		t.Fatalf("record = %s", dead[0].Record())
+	}
+	if !bytes.Equal(rec.RequestPayload, e.Payload) || rec.ResponseContext.FunctionError != "Unhandled" ||
+		rec.ResponsePayload.ErrorMessage != "resize: out of memory" || rec.ResponsePayload.ErrorType != "errorString" {
+		t.Fatalf("record = %s", dead[0].Record())
 	}
 }

@@ -81,12 +81,19 @@ func (s *Subscription) Unsubscribe() {
 	s.startWorkers()
 }
 
-func (s *Subscription) acquire(ctx context.Context) error {
+func (s *Subscription) tryAcquire() bool {
 	select {
 	case s.slots <- struct{}{}:
 		s.noteHeld()
-		return nil
+		return true
 	default:
+		return false
+	}
+}
+
+func (s *Subscription) acquire(ctx context.Context) error {
+	if s.tryAcquire() {
+		return nil
 	}
 	if s.bus.opts.NonBlocking {
 		return fmt.Errorf("memevents: publish to %s: %w (%d deliveries held)", s.arn, ErrQueueFull, cap(s.slots))
