@@ -11,7 +11,9 @@ import (
 type Transcoder interface {
 	// Submit validates job and starts it, returning the job's id. An invalid job is rejected
 	// with an error wrapping ErrInvalidJob. Submitting a job with the IdempotencyToken of an
-	// earlier job returns the earlier job's id and starts nothing.
+	// earlier job returns the earlier job's id and starts nothing. ctx bounds the submission
+	// only: the job runs on after Submit returns, as a MediaConvert job does, until it ends
+	// or is canceled.
 	Submit(ctx context.Context, job *Job) (id string, err error)
 
 	// Get returns the job's current status, or an error wrapping ErrNotFound.

@@ -90,6 +90,7 @@ type mcJob struct {
 	wire     wireJob
 	settings jobSettings
 	cancel   context.CancelFunc
+	done     chan struct{} // closed when a job running by itself has stopped
 }
 
 // snapshot copies the wire form for a response encoded outside the lock.
@@ -251,9 +252,11 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 	if s.buckets != nil {
 		ctx, cancel := context.WithCancel(s.ctx)
 		j.cancel = cancel
+		j.done = make(chan struct{})
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer close(j.done)
 			defer cancel()
 			s.run(ctx, id)
 		}()
@@ -300,7 +303,16 @@ func (s *MediaConvert) cancelJob(w http.ResponseWriter, r *http.Request) {
 		j.cancel()
 	}
 	ev := s.eventLocked(j)
+	done := j.done
 	s.mu.Unlock()
+	if done != nil {
+		// Answer once the job has stopped and removed what it wrote, so a caller who
+		// canceled finds no outputs.
+		select {
+		case <-done:
+		case <-r.Context().Done():
+		}
+	}
 	if prev == transcode.StateProgressing {
 		s.publish(ev)
 	}
