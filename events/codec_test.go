@@ -476,3 +476,32 @@ func TestCompareSequencers(t *testing.T) {
 		}
 	}
 }
+
+func TestEventBridgeKeysAreNotEncoded(t *testing.T) {
+	e, err := events.NewObjectEventBridgeEvent(events.ObjectEvent{Name: events.ObjectCreatedPost, Bucket: "b", Key: "a+b c:d.txt", Size: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(e.Payload, []byte(`"key":"a+b c:d.txt"`)) || !bytes.Contains(e.Payload, []byte(`"reason":"POST Object"`)) {
+		t.Fatalf("payload = %s", e.Payload)
+	}
+	objs, err := events.DecodeObjectEvents(e.Payload)
+	if err != nil || len(objs) != 1 || objs[0].Key != "a+b c:d.txt" || objs[0].Name != events.ObjectCreatedPost {
+		t.Fatalf("decoded %+v, %v", objs, err)
+	}
+}
+
+func TestDecodeObjectEventsRejectsOtherMessages(t *testing.T) {
+	for name, payload := range map[string]string{
+		"SQS body of another kind": `{"Records":[{"eventSource":"aws:sqs","body":"{\"orderId\":1}"}]}`,
+		"SQS body not JSON":        `{"Records":[{"eventSource":"aws:sqs","body":"hello"}]}`,
+		"custom EventBridge event": `{"version":"0","id":"1","detail-type":"Order Placed","source":"com.example","detail":{}}`,
+		"Kinesis record":           `{"Records":[{"eventSource":"aws:kinesis"}]}`,
+		"JSON array":               `[1,2]`,
+	} {
+		_, err := events.DecodeObjectEvents([]byte(payload))
+		if !errors.Is(err, events.ErrWrongKind) && !errors.Is(err, events.ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrWrongKind or ErrMalformed", name, err)
+		}
+	}
+}

@@ -24,7 +24,8 @@
 // notifications delivered directly, through SQS (and SNS), or as EventBridge
 // events, and returns the same [ObjectEvent] values for all of them. Keys in S3
 // notifications are form-URL-encoded ("red flower.jpg" arrives as
-// "red+flower.jpg"); decoders return the key as stored. The payload types of
+// "red+flower.jpg"), in EventBridge events they are not; decoders return the
+// key as stored either way. The payload types of
 // github.com/aws/aws-lambda-go/events are reused, not redefined.
 //
 // # Errors

@@ -338,7 +338,9 @@ const maxNesting = 4
 //   - an EventBridge "Object Created" or "Object Deleted" event from S3.
 //
 // All forms of one event decode to the same ObjectEvent, except for the
-// fields a form does not carry. Keys are decoded. S3's test event
+// fields a form does not carry. Keys are returned as stored: S3
+// notifications carry them form-URL-encoded and are decoded ("+" is a
+// space); EventBridge events carry them as they are. S3's test event
 // ("s3:TestEvent") holds no object event and decodes to none. The error wraps
 // ErrMalformed for a payload that is not JSON or an invalid key encoding, and
 // ErrWrongKind for other events.
