@@ -17,7 +17,7 @@ var tableSeq atomic.Int64
 // nor its API (UpdateTimeToLive), so expired items stay stored there: the adapter's own
 // filtering is what the expiry tests exercise, as it is before DynamoDB's sweep in AWS.
 func TestConformance(t *testing.T) {
-	d := tabletest.StartDynalite(t)
+	d := dynalite
 	tabletest.RunTableTests(t, func(t *testing.T, s table.Schema) table.Table[tabletest.Item] {
 		name := fmt.Sprintf("t%d-%s", tableSeq.Add(1), strings.NewReplacer("/", "-", "=", "-", "\"", "", " ", "-").Replace(t.Name()))
 		if len(name) > 255 {

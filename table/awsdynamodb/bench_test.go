@@ -30,12 +30,13 @@ func newBenchItem(i int) benchItem {
 // benchTable starts dynalite with one table holding benchItems items; awsdynamodb and the
 // raw SDK calls it is compared with use the same server and table.
 func benchTable(b *testing.B) (*dynamodb.Client, *awsdynamodb.Table[benchItem]) {
-	d := tabletest.StartDynalite(b)
+	d := dynalite
 	ctx := context.Background()
-	if err := d.CreateTable(ctx, "bench", tabletest.Plain); err != nil {
+	name := fmt.Sprintf("bench-%d", tableSeq.Add(1))
+	if err := d.CreateTable(ctx, name, tabletest.Plain); err != nil {
 		b.Fatal(err)
 	}
-	tb, err := awsdynamodb.New[benchItem](d.Client, "bench", nil)
+	tb, err := awsdynamodb.New[benchItem](d.Client, name, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func BenchmarkGet(b *testing.B) {
 		for b.Loop() {
 			it := newBenchItem(i % benchItems)
 			out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName: aws.String("bench"),
+				TableName: aws.String(tb.Name()),
 				Key: map[string]types.AttributeValue{
 					"pk": &types.AttributeValueMemberS{Value: it.PK},
 					"sk": &types.AttributeValueMemberS{Value: it.SK},
@@ -114,7 +115,7 @@ func BenchmarkPut(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench"), Item: av}); err != nil {
+			if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tb.Name()), Item: av}); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -23,7 +23,7 @@ type note struct {
 // TestErrors checks that errors reach both the table sentinels and the SDK's errors, and
 // that the limits the adapter checks before sending agree with the server's.
 func TestErrors(t *testing.T) {
-	d := tabletest.StartDynalite(t)
+	d := dynalite
 	ctx := t.Context()
 	if err := d.CreateTable(ctx, "notes", tabletest.Plain); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,9 @@ type Dynalite struct {
 	Endpoint string
 	// Client is a DynamoDB client for the server with static test credentials.
 	Client *dynamodb.Client
+
+	stop     func()
+	stopOnce sync.Once
 }
 
 // DynaliteDir returns where StartDynalite installs dynalite:
@@ -50,6 +53,10 @@ func installHint(dir string) string {
 		"it is installed with: npm install --prefix %s --no-audit --no-fund dynalite@%s", dir, DynaliteVersion)
 }
 
+// ErrNoDynalite means dynalite cannot run here: Node.js is missing, or dynalite is not
+// installed and cannot be.
+var ErrNoDynalite = errors.New("tabletest: dynalite unavailable")
+
 // skipOrFail skips the test, or fails it when SERVOUS_REQUIRE_PEERS=1 demands the peer.
 func skipOrFail(t testing.TB, msg string) {
 	t.Helper()
@@ -61,47 +68,46 @@ func skipOrFail(t testing.TB, msg string) {
 
 var installMu sync.Mutex
 
-// ensureDynalite returns the path of dynalite's cli.js, installing it when absent.
-func ensureDynalite(t testing.TB) (node, cli string) {
-	t.Helper()
+// ensureDynalite returns node's path and dynalite's cli.js, installing dynalite when absent.
+func ensureDynalite(ctx context.Context) (node, cli string, err error) {
 	dir, err := DynaliteDir()
 	if err != nil {
-		skipOrFail(t, fmt.Sprintf("no cache directory for dynalite: %v", err))
+		return "", "", fmt.Errorf("%w: no cache directory: %w", ErrNoDynalite, err)
 	}
 	node, err = exec.LookPath("node")
 	if err != nil {
-		skipOrFail(t, "node not found on PATH; "+installHint(dir))
+		return "", "", fmt.Errorf("%w: node not found on PATH; %s", ErrNoDynalite, installHint(dir))
 	}
 	cli = filepath.Join(dir, "node_modules", "dynalite", "cli.js")
 	installMu.Lock()
 	defer installMu.Unlock()
 	if _, err := os.Stat(cli); err == nil {
-		return node, cli
+		return node, cli, nil
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		skipOrFail(t, "dynalite is not installed and npm is not on PATH; "+installHint(dir))
+		return "", "", fmt.Errorf("%w: dynalite is not installed and npm is not on PATH; %s", ErrNoDynalite, installHint(dir))
 	}
 	// Install beside the target and rename, so concurrent test processes never see a
 	// half-installed package.
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatalf("dynalite: %v", err)
+		return "", "", err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "dynalite-install-")
 	if err != nil {
-		t.Fatalf("dynalite: %v", err)
+		return "", "", err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command(npm, "install", "--prefix", tmp, "--no-audit", "--no-fund", "--silent", "dynalite@"+DynaliteVersion)
+	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", tmp, "--no-audit", "--no-fund", "--silent", "dynalite@"+DynaliteVersion)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		skipOrFail(t, fmt.Sprintf("npm install dynalite failed: %v\n%s\n%s", err, out, installHint(dir)))
+		return "", "", fmt.Errorf("%w: npm install dynalite: %w\n%s\n%s", ErrNoDynalite, err, out, installHint(dir))
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if _, statErr := os.Stat(cli); statErr != nil {
-			t.Fatalf("dynalite: installing into %s: %v", dir, err)
+			return "", "", fmt.Errorf("installing dynalite into %s: %w", dir, err)
 		}
 	}
-	return node, cli
+	return node, cli, nil
 }
 
 // StartDynalite starts dynalite on a free loopback port, waits until it answers, and stops
@@ -110,17 +116,38 @@ func ensureDynalite(t testing.TB) (node, cli string) {
 // SERVOUS_REQUIRE_PEERS=1.
 func StartDynalite(t testing.TB) *Dynalite {
 	t.Helper()
-	node, cli := ensureDynalite(t)
-	var lastErr error
+	d, err := LaunchDynalite(context.Background())
+	if errors.Is(err, ErrNoDynalite) {
+		skipOrFail(t, err.Error())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// LaunchDynalite is StartDynalite for callers without a testing.TB, such as TestMain: the
+// caller stops the server with Close. The error wraps ErrNoDynalite when dynalite cannot
+// run here.
+func LaunchDynalite(ctx context.Context) (*Dynalite, error) {
+	node, cli, err := ensureDynalite(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// A port found free can be taken before dynalite binds it; try a few.
 	for range 3 {
-		d, err := startDynalite(t, node, cli)
-		if err == nil {
-			return d
+		var d *Dynalite
+		if d, err = startDynalite(ctx, node, cli); err == nil {
+			return d, nil
 		}
-		lastErr = err
 	}
-	t.Fatalf("dynalite did not start: %v", lastErr)
+	return nil, fmt.Errorf("tabletest: dynalite did not start: %w", err)
+}
+
+// Close stops the server.
+func (d *Dynalite) Close() error {
+	d.stopOnce.Do(d.stop)
 	return nil
 }
 
@@ -133,7 +160,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startDynalite(t testing.TB, node, cli string) (*Dynalite, error) {
+func startDynalite(ctx context.Context, node, cli string) (*Dynalite, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -169,22 +196,27 @@ func startDynalite(t testing.TB, node, cli string) (*Dynalite, error) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}
+	timeout := time.NewTimer(time.Minute)
+	defer timeout.Stop()
 	select {
 	case ok := <-ready:
 		if !ok {
 			stop()
 			return nil, fmt.Errorf("dynalite exited: %s", stderr.String())
 		}
-	case <-time.After(60 * time.Second):
+	case <-timeout.C:
 		stop()
 		return nil, fmt.Errorf("dynalite did not report listening within a minute: %s", stderr.String())
+	case <-ctx.Done():
+		stop()
+		return nil, ctx.Err()
 	}
-	t.Cleanup(stop)
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	d := &Dynalite{Endpoint: endpoint, Client: NewDynaliteClient(endpoint)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	d := &Dynalite{Endpoint: endpoint, Client: NewDynaliteClient(endpoint), stop: stop}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := d.Client.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+	if _, err := d.Client.ListTables(pctx, &dynamodb.ListTablesInput{}); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("dynalite does not answer: %w", err)
 	}
 	return d, nil
