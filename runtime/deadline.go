@@ -48,6 +48,13 @@ func (c *marginCtx) Err() error {
 }
 
 func (c *marginCtx) Value(key any) any {
+	if _, ok := key.(invocationDeadlineKey); ok {
+		if v := c.Context.Value(key); v != nil {
+			return v // an outer margin's: the deadline Lambda set
+		}
+		d, _ := c.Context.Deadline()
+		return d
+	}
 	if p := c.inner.Load(); p != nil {
 		return (*p).Value(key)
 	}
@@ -56,6 +63,19 @@ func (c *marginCtx) Value(key any) any {
 
 func (c *marginCtx) String() string {
 	return "runtime.DeadlineMargin(" + c.deadline.String() + ")"
+}
+
+type invocationDeadlineKey struct{}
+
+// InvocationDeadline returns the deadline of the invocation in ctx as Lambda set it: the
+// deadline ctx had before [DeadlineMargin] brought it forward. Use it for what must outlive
+// the handler's own time, such as a lock that should expire only when Lambda stops the
+// function. Without a margin it is ctx.Deadline().
+func InvocationDeadline(ctx context.Context) (time.Time, bool) {
+	if d, ok := ctx.Value(invocationDeadlineKey{}).(time.Time); ok {
+		return d, true
+	}
+	return ctx.Deadline()
 }
 
 // release stops the timer, if one was made.

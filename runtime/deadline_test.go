@@ -44,6 +44,9 @@ func TestDeadlineMarginContext(t *testing.T) {
 	if ctx.Value(ctxKey{}) != "v" {
 		t.Error("values of the parent are lost")
 	}
+	if got, ok := runtime.InvocationDeadline(ctx); !ok || !got.Equal(parentDeadline) {
+		t.Errorf("InvocationDeadline = %v, %v; want the parent's %v", got, ok, parentDeadline)
+	}
 	if err := ctx.Err(); err != nil {
 		t.Errorf("Err before the deadline: %v", err)
 	}
@@ -98,5 +101,30 @@ func TestDeadlineMarginParentCanceled(t *testing.T) {
 			t.Errorf("askDone=%v: Err %v, want Canceled", askDone, ctx.Err())
 		}
 		finish()
+	}
+}
+
+func TestInvocationDeadlineNestedMargins(t *testing.T) {
+	deadline := time.Now().Add(time.Hour)
+	parent, cancel := context.WithDeadline(t.Context(), deadline)
+	defer cancel()
+	var got time.Time
+	var inner time.Time
+	h := runtime.Chain(runtime.InvokeFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+		got, _ = runtime.InvocationDeadline(ctx)
+		inner, _ = ctx.Deadline()
+		return nil, nil
+	}), runtime.DeadlineMargin(time.Second), runtime.DeadlineMargin(time.Second))
+	if _, err := h.Invoke(parent, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(deadline) {
+		t.Errorf("InvocationDeadline = %v, want %v", got, deadline)
+	}
+	if d := deadline.Sub(inner); d < 2*time.Second-10*time.Millisecond || d > 2*time.Second {
+		t.Errorf("two margins of 1s end the context %v early, want 2s", d)
+	}
+	if d, ok := runtime.InvocationDeadline(t.Context()); ok {
+		t.Errorf("InvocationDeadline of a context without deadline = %v", d)
 	}
 }

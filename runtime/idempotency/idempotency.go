@@ -15,8 +15,9 @@
 //     (compared by hash) fails with [ErrPayloadMismatch].
 //
 // Records expire after Options.Expiry (one hour by default), and an in-progress record
-// expires when the invocation's time runs out (its context's deadline), so an attempt that
-// crashed or timed out without cleaning up can be retried at once.
+// expires when the invocation's time runs out (runtime.InvocationDeadline: Lambda's
+// deadline, not the earlier one of runtime.DeadlineMargin, as the handler may run until
+// then), so an attempt that crashed or timed out without cleaning up can be retried at once.
 //
 // # The table
 //
@@ -151,7 +152,7 @@ func (s *Store) Do(ctx context.Context, key string, payload []byte, fn func(cont
 			Status:              StatusInProgress,
 			Validation:          validation,
 		}
-		if d, ok := ctx.Deadline(); ok {
+		if d, ok := runtime.InvocationDeadline(ctx); ok {
 			rec.InProgressExpiresAt = d.UnixMilli()
 		}
 		err := s.t.Put(ctx, &rec, &table.PutOptions{If: table.Or(

@@ -304,6 +304,27 @@ func testStore(t *testing.T, newTable newTableFunc) {
 		<-done
 	})
 
+	t.Run("InProgressExpiresAtLambdasDeadline", func(t *testing.T) {
+		tb := newTable(t, nil)
+		s := idempotency.New(tb, &idempotency.Options{Prefix: "m"})
+		deadline := time.Now().Add(time.Minute)
+		ctx, cancel := context.WithDeadline(t.Context(), deadline)
+		defer cancel()
+		var inProgress idempotency.Record
+		h := runtime.Chain(runtime.InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+			return s.Do(ctx, "k", payload, func(ctx context.Context) ([]byte, error) {
+				inProgress = records(t, tb, "m", "k")
+				return []byte(`"done"`), nil
+			})
+		}), runtime.DeadlineMargin(10*time.Second))
+		if _, err := h.Invoke(ctx, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if inProgress.InProgressExpiresAt != deadline.UnixMilli() {
+			t.Errorf("in_progress_expiration %d, want Lambda's deadline %d, not the margin's", inProgress.InProgressExpiresAt, deadline.UnixMilli())
+		}
+	})
+
 	t.Run("CompletedRecordExpires", func(t *testing.T) {
 		c := newClock()
 		s := idempotency.New(newTable(t, c), &idempotency.Options{Now: c.Now, Expiry: 10 * time.Minute})
