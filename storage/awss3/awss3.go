@@ -191,9 +191,25 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 		counter = &countingReader{r: body}
 		in.Body = counter
 	}
-	out, err := b.tm.UploadObject(ctx, in)
-	if err != nil {
-		return nil, wrap("put", key, err)
+	var etag *string
+	if size >= 0 && size <= b.singlePutLimit() {
+		// A small body of known length goes up as it is: the transfer manager would first
+		// copy it into a buffer of its own.
+		out, err := b.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: in.Bucket, Key: in.Key, Body: in.Body, ContentLength: aws.Int64(size),
+			ContentType: in.ContentType, CacheControl: in.CacheControl, Metadata: in.Metadata,
+			IfNoneMatch: in.IfNoneMatch, IfMatch: in.IfMatch,
+		})
+		if err != nil {
+			return nil, wrap("put", key, err)
+		}
+		etag = out.ETag
+	} else {
+		out, err := b.tm.UploadObject(ctx, in)
+		if err != nil {
+			return nil, wrap("put", key, err)
+		}
+		etag = out.ETag
 	}
 	if counter != nil {
 		size = counter.n
@@ -201,11 +217,19 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 	return &storage.ObjectInfo{
 		Key:          key,
 		Size:         size,
-		ETag:         aws.ToString(out.ETag),
+		ETag:         aws.ToString(etag),
 		ContentType:  contentType(o.ContentType),
 		CacheControl: o.CacheControl,
 		Metadata:     storage.NormalizeMetadata(o.Metadata),
 	}, nil
+}
+
+// singlePutLimit is the largest body sent in one PutObject: the transfer manager's threshold.
+func (b *Bucket) singlePutLimit() int64 {
+	if b.opts.PartSize > 0 {
+		return b.opts.PartSize
+	}
+	return 16 << 20
 }
 
 func contentType(ct string) string {

@@ -364,15 +364,21 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: list: %w", err)
 	}
-	page := &storage.ListPage{}
+	page := &storage.ListPage{Objects: make([]storage.ObjectInfo, 0, min(size, 256))}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n := b.idx.seek(start)
 	count := 0
-	var last string // the token of the last entry
+	// The token names the last entry listed: a key or a common prefix.
+	var lastKey string
+	lastIsPrefix := false
 	for n != nil && strings.HasPrefix(n.key, o.Prefix) {
 		if count == size {
-			page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(last))
+			marker := byte('k')
+			if lastIsPrefix {
+				marker = 'p'
+			}
+			page.NextPageToken = base64.RawURLEncoding.EncodeToString(append([]byte{marker}, lastKey...))
 			break
 		}
 		if o.Delimiter != "" {
@@ -380,17 +386,17 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 				cp := n.key[:len(o.Prefix)+i+len(o.Delimiter)]
 				page.CommonPrefixes = append(page.CommonPrefixes, cp)
 				count++
-				last = "p" + cp
+				lastKey, lastIsPrefix = cp, true
 				n = b.idx.seek(successor(cp, true))
 				continue
 			}
 		}
-		info := n.obj.info
+		info := &n.obj.info
 		page.Objects = append(page.Objects, storage.ObjectInfo{
-			Key: info.Key, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
+			Key: n.key, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
 		})
 		count++
-		last = "k" + n.key
+		lastKey, lastIsPrefix = n.key, false
 		n = n.next[0]
 	}
 	return page, nil

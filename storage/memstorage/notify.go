@@ -3,6 +3,7 @@ package memstorage
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -85,6 +86,7 @@ func (n *notifier) run(bucket, region string) {
 			Time:      p.time,
 			Region:    region,
 			Principal: p.principal,
+			RequestID: fmt.Sprintf("%016X", rand.Uint64()),
 		}
 		e, err := events.NewObjectEvent(o)
 		if err == nil {

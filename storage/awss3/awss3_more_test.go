@@ -1,0 +1,246 @@
+package awss3_test
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/awss3"
+	"github.com/servous/servous/storage/storagetest"
+)
+
+func TestErrorsReachSDK(t *testing.T) {
+	srv := storagetest.NewS3Server(t, nil)
+	b := awss3.New(srv.Client(), srv.NewBucket(t), nil)
+	_, err := b.Head(t.Context(), "missing")
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Head(missing) = %v, want ErrNotFound", err)
+	}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Errorf("Head(missing) error %v does not reach smithy.APIError", err)
+	}
+	if _, err := storage.PutBytes(t.Context(), b, "k", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = storage.PutBytes(t.Context(), b, "k", []byte("y"), &storage.PutOptions{IfAbsent: true})
+	if !errors.Is(err, storage.ErrPreconditionFailed) || !errors.As(err, &apiErr) || apiErr.ErrorCode() != "PreconditionFailed" {
+		t.Errorf("create-only Put of an existing key = %v, want ErrPreconditionFailed and the API error PreconditionFailed", err)
+	}
+	// A client without access to the bucket.
+	outsider := awss3.New(srv.Client(func(o *s3.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWN000000000", "secret", "")
+	}), b.Name(), nil)
+	_, err = outsider.Head(t.Context(), "k")
+	if !errors.Is(err, storage.ErrAccessDenied) {
+		t.Errorf("Head with unknown credentials = %v, want ErrAccessDenied", err)
+	}
+}
+
+// countingTransport counts the requests a client sends.
+type countingTransport struct {
+	n    atomic.Int64
+	next http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+func TestInvalidKeysSendNothing(t *testing.T) {
+	srv := storagetest.NewS3Server(t, nil)
+	ct := &countingTransport{next: srv.HTTPClient().Transport}
+	b := awss3.New(srv.Client(func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: ct} }), srv.NewBucket(t), nil)
+	ctx := t.Context()
+	key := strings.Repeat("k", storage.MaxKeyLength+1)
+	_, err1 := b.Put(ctx, key, strings.NewReader("x"), nil)
+	_, err2 := b.Get(ctx, "\xff", nil)
+	err3 := b.Delete(ctx, "")
+	_, err4 := b.SignURL(ctx, "", nil)
+	for i, err := range []error{err1, err2, err3, err4} {
+		if !errors.Is(err, storage.ErrInvalidKey) {
+			t.Errorf("call %d: %v, want ErrInvalidKey", i, err)
+		}
+	}
+	if n := ct.n.Load(); n != 0 {
+		t.Errorf("%d requests sent for invalid keys, want none", n)
+	}
+}
+
+// sinkServer speaks just enough S3 to take uploads and throw the bytes away, so a measurement
+// of the client's memory is not swamped by a server keeping 1 GiB.
+func sinkServer(t testing.TB) (*httptest.Server, *atomic.Int64) {
+	var received atomic.Int64
+	var uploads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		h := md5.New()
+		n, _ := io.Copy(h, r.Body)
+		switch {
+		case r.Method == http.MethodPost && q.Has("uploads"):
+			id := uploads.Add(1)
+			w.Header().Set("Content-Type", "application/xml")
+			xml.NewEncoder(w).Encode(struct {
+				XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
+				Bucket   string
+				Key      string
+				UploadId string
+			}{Bucket: "sink", Key: "k", UploadId: fmt.Sprint(id)})
+		case r.Method == http.MethodPut:
+			received.Add(n)
+			w.Header().Set("ETag", `"`+hex.EncodeToString(h.Sum(nil))+`"`)
+		case r.Method == http.MethodPost && q.Has("uploadId"):
+			w.Header().Set("Content-Type", "application/xml")
+			xml.NewEncoder(w).Encode(struct {
+				XMLName xml.Name `xml:"CompleteMultipartUploadResult"`
+				Bucket  string
+				Key     string
+				ETag    string
+			}{Bucket: "sink", Key: "k", ETag: `"sink-1"`})
+		default:
+			http.Error(w, "not implemented", http.StatusNotImplemented)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &received
+}
+
+// zeros is an unseekable reader of n zero bytes.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	m := min(int64(len(p)), z.n)
+	clear(p[:m])
+	z.n -= m
+	return int(m), nil
+}
+
+// peakHeap samples the heap until stop is closed and returns the highest figure seen.
+func peakHeap(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return out
+}
+
+// BenchmarkPut1GiBUnseekable uploads 1 GiB from a reader that cannot seek nor tell its length
+// and reports the highest heap seen during the upload (the transfer manager buffers part size ×
+// (concurrency + 1)).
+func BenchmarkPut1GiBUnseekable(b *testing.B) {
+	srv, received := sinkServer(b)
+	client := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSINK", "secret", ""),
+		HTTPClient:  srv.Client(),
+	})
+	bucket := awss3.New(client, "sink", nil)
+	b.ReportAllocs()
+	b.SetBytes(1 << 30)
+	var peak uint64
+	for b.Loop() {
+		runtime.GC()
+		stop := make(chan struct{})
+		res := peakHeap(stop)
+		if _, err := bucket.Put(b.Context(), "big", &zeros{n: 1 << 30}, nil); err != nil {
+			b.Fatal(err)
+		}
+		close(stop)
+		peak = max(peak, <-res)
+	}
+	if received.Load()%(1<<30) != 0 {
+		b.Fatalf("server received %d bytes", received.Load())
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkPutGet1MiB compares the adapter with calling the SDK directly, both against the
+// storagetest server.
+func BenchmarkPutGet1MiB(b *testing.B) {
+	srv := storagetest.NewS3Server(b, nil)
+	client := srv.Client()
+	name := srv.NewBucket(b)
+	bucket := awss3.New(client, name, nil)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
+	ctx := b.Context()
+	b.Run("Put/awss3", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := bucket.Put(ctx, "bench", bytes.NewReader(data), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Put/sdk", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := client.PutObject(ctx, &s3.PutObjectInput{
+				Bucket: aws.String(name), Key: aws.String("bench"), Body: bytes.NewReader(data),
+				ContentType: aws.String("application/octet-stream"),
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Get/awss3", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			obj, err := bucket.Get(ctx, "bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, obj)
+			obj.Close()
+		}
+	})
+	b.Run("Get/sdk", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(name), Key: aws.String("bench")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, out.Body)
+			out.Body.Close()
+		}
+	})
+}
