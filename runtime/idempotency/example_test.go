@@ -1,10 +1,13 @@
 package idempotency_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log"
+
+	"github.com/servous/servous/runtime"
 
 	"github.com/servous/servous/runtime/idempotency"
 	"github.com/servous/servous/table/memtable"
@@ -45,4 +48,42 @@ func ExampleFunc() {
 	// Output:
 	// ch-1 ch-1 1
 	// true
+}
+
+// As middleware, the store works on the raw payload: here the key is the S3 object's key of
+// an EventBridge "Object Created" event, so a redelivered event is not processed twice.
+func ExampleStore_Middleware() {
+	records, err := memtable.New[idempotency.Record]("idempotency", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := idempotency.New(records, nil)
+
+	type objectCreated struct {
+		Detail struct {
+			Object struct {
+				Key string `json:"key"`
+			} `json:"object"`
+		} `json:"detail"`
+	}
+	transcodes := 0
+	h := runtime.NewHandler(func(ctx context.Context, ev objectCreated) (string, error) {
+		transcodes++
+		return "job-for-" + ev.Detail.Object.Key, nil
+	}, &runtime.Options{
+		Middleware: []runtime.Middleware{store.Middleware(idempotency.JSONKey("detail", "object", "key"))},
+		Metrics:    &runtime.MetricsOptions{Writer: &bytes.Buffer{}},
+	})
+	fn := runtime.NewLocal(h, &runtime.LocalOptions{FunctionName: "transcode"})
+
+	event := []byte(`{"detail-type":"Object Created","detail":{"object":{"key":"uploads/a.mp4"}}}`)
+	for range 2 {
+		out, err := fn.Invoke(context.Background(), event)
+		fmt.Println(string(out), err)
+	}
+	fmt.Println("transcodes:", transcodes)
+	// Output:
+	// "job-for-uploads/a.mp4" <nil>
+	// "job-for-uploads/a.mp4" <nil>
+	// transcodes: 1
 }
