@@ -6,7 +6,8 @@
 // [Start] serves a typed handler, func(context.Context, In) (Out, error), on aws-lambda-go.
 // Build the handler's dependencies (SDK clients, tables, buckets) in main before calling Start:
 // they are built once, when Lambda initialises the execution environment, and every invocation
-// the environment serves reuses them.
+// the environment serves reuses them. Options.OnShutdown runs when Lambda shuts the
+// environment down (SIGTERM, through aws-lambda-go's WithEnableSIGTERM).
 //
 // # Middleware
 //
@@ -23,10 +24,21 @@
 //     handler has time to log, flush and answer before Lambda stops it.
 //  5. Options.Middleware, in order, then the handler.
 //
+// # Logs and metrics
+//
+// Start makes [NewLogger]'s logger slog's default, so slog.InfoContext(ctx, …) in a handler
+// writes a JSON line in Lambda's format (timestamp, level, message) carrying requestId,
+// functionName, coldStart and traceId, at the level of the function's AWS_LAMBDA_LOG_LEVEL.
+// [Metrics](ctx) records metrics; each invocation writes its own Embedded Metric Format
+// documents to stdout, with FunctionName as a dimension and a ColdStart count on a cold
+// start, for CloudWatch to extract.
+//
 // # Local invoke
 //
 // [Local] runs a lambda.Handler in-process as Lambda does: a [lambdacontext.LambdaContext] with
 // request id and function ARN, the invocation deadline on the context, the trace id, one cold
 // start, panics and timeouts reported as errors. Tests and in-memory event buses use it to call
-// the same handlers that run in AWS.
+// the same handlers that run in AWS. Package runtimetest goes one step further: it builds a
+// function's main package as deployed and runs it under the Lambda Runtime Interface
+// Emulator.
 package runtime
