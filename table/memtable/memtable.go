@@ -120,11 +120,18 @@ func (t *Table[T]) sortOrd(k table.Key) item.Ord {
 	if t.schema.SortKey == "" {
 		return item.Ord{}
 	}
-	av, _ := item.ValueOf(k.Sort)
-	return item.OrdOf(av)
+	return item.OrdOfValue(k.Sort)
 }
 
-func partKey(v table.Value) string { return item.KeyString(table.Key{Partition: v}) }
+// partKey maps a checked partition key value to its partition. Every partition key of a
+// table has the schema's kind, so the text alone identifies it once numbers are canonical.
+func partKey(v table.Value) string {
+	if v.Kind() == table.KindNumber {
+		n, _ := item.NormalizeNumber(v.Text())
+		return n
+	}
+	return v.Text()
+}
 
 // slot is where an item with a key lives or would live.
 type slot struct {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/servous/servous/table"
 )
 
 // Ord is a sort key value prepared for repeated comparison: strings and binary by bytes,
@@ -26,6 +27,15 @@ func OrdOf(av types.AttributeValue) Ord {
 		return Ord{num: true, d: d}
 	}
 	return Ord{}
+}
+
+// OrdOfValue prepares a checked key value for comparison.
+func OrdOfValue(v table.Value) Ord {
+	if v.Kind() == table.KindNumber {
+		d, _ := parseNumber(v.Text())
+		return Ord{num: true, d: d}
+	}
+	return Ord{s: v.Text()}
 }
 
 // Cmp compares two Ords of the same key.
