@@ -73,6 +73,13 @@ type S3ServerOptions struct {
 // NewS3Server starts a server that the test's cleanup stops.
 func NewS3Server(t testing.TB, opts *S3ServerOptions) *S3Server {
 	t.Helper()
+	s := StartS3Server(opts)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartS3Server starts a server outside a test (in an example, or a local run); Close stops it.
+func StartS3Server(opts *S3ServerOptions) *S3Server {
 	s := &S3Server{Region: "us-east-1", users: map[string]s3User{}, keyMus: map[string]*keyLock{}}
 	if opts != nil && opts.Region != "" {
 		s.Region = opts.Region
@@ -85,9 +92,11 @@ func NewS3Server(t testing.TB, opts *S3ServerOptions) *S3Server {
 	s.signer = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close stops the server.
+func (s *S3Server) Close() { s.srv.Close() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
