@@ -505,3 +505,12 @@ func TestDecodeObjectEventsRejectsOtherMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeObjectEventsIgnoresOtherBodiesFields(t *testing.T) {
+	// A message body of another kind whose "time" is not RFC 3339 is of the
+	// wrong kind, not malformed.
+	_, err := events.DecodeObjectEvents([]byte(`{"Records":[{"eventSource":"aws:sqs","body":"{\"time\":12,\"Message\":3}"}]}`))
+	if !errors.Is(err, events.ErrWrongKind) {
+		t.Fatalf("err = %v, want ErrWrongKind", err)
+	}
+}

@@ -306,12 +306,15 @@ func NewObjectEventBridgeEvent(o ObjectEvent) (Event, error) {
 // pass of encoding/json reads them all.
 type wirePayload struct {
 	Records []wireRecord `json:"Records"`
-	lambdaevents.EventBridgeEvent
-	// An SNS notification, as an SQS message body.
-	Type    string `json:"Type"`
-	Message string `json:"Message"`
-	// S3's test event, sent when a notification configuration is saved.
-	Event string `json:"Event"`
+	// An EventBridge event, decoded again in full when present: its other
+	// fields would fail messages of other kinds that share their names.
+	DetailType string `json:"detail-type"`
+	// An SNS notification, as an SQS message body, and S3's test event,
+	// sent when a notification configuration is saved. Raw, since bodies of
+	// other kinds may use these names for other types.
+	Type    json.RawMessage `json:"Type"`
+	Message json.RawMessage `json:"Message"`
+	Event   json.RawMessage `json:"Event"`
 }
 
 type wireRecord struct {
@@ -380,15 +383,23 @@ func decodeObjectEvents(payload []byte, out []ObjectEvent, depth int) ([]ObjectE
 		}
 		return out, nil
 	case p.DetailType != "":
-		o, err := objectFromEventBridge(&p.EventBridgeEvent)
+		e, err := decodeEventBridge(payload)
+		if err != nil {
+			return out, err
+		}
+		o, err := objectFromEventBridge(&e)
 		if err != nil {
 			return out, err
 		}
 		return append(out, o), nil
-	case p.Event == "s3:TestEvent":
+	case string(p.Event) == `"s3:TestEvent"`:
 		return out, nil
-	case p.Type == "Notification" && depth > 0:
-		return decodeObjectEvents([]byte(p.Message), out, depth+1)
+	case string(p.Type) == `"Notification"`:
+		var msg string
+		if err := json.Unmarshal(p.Message, &msg); err != nil {
+			return out, fmt.Errorf("%w: SNS notification without a Message string", ErrMalformed)
+		}
+		return decodeObjectEvents([]byte(msg), out, depth+1)
 	}
 	return out, fmt.Errorf("%w: not an S3 notification, SQS, SNS or EventBridge event", ErrWrongKind)
 }
