@@ -3,7 +3,9 @@
 //
 // The payload's "action" picks what it does: "greet" (the default) answers, logs and records a
 // metric; "error" returns a *GreetingError; "panic" panics; "hang" waits for its context to
-// end, logs, and then never answers, as a stuck function does.
+// end, logs, and then never answers, as a stuck function does. EXAMPLEFN_DEADLINE_MARGIN sets
+// the deadline margin (default 300ms); EXAMPLEFN_NO_SHUTDOWN_HOOK=1 leaves out the SIGTERM
+// hook.
 package main
 
 import (
@@ -77,6 +79,9 @@ func main() {
 			slog.Info("shutting down")
 			os.Stdout.Sync()
 		},
+	}
+	if d, err := time.ParseDuration(os.Getenv("EXAMPLEFN_DEADLINE_MARGIN")); err == nil {
+		opts.DeadlineMargin = d
 	}
 	// Registering for SIGTERM costs a call to the Extensions API at init; benchmarks
 	// measure the function with and without it.
