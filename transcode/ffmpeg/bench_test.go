@@ -77,7 +77,7 @@ func BenchmarkHD(b *testing.B) {
 			}
 			<-done
 		}
-		b.ReportMetric((childCPU() - cpu).Seconds()/float64(b.N), "child-cpu-s/op")
+		b.ReportMetric((childCPU()-cpu).Seconds()/float64(b.N), "child-cpu-s/op")
 	})
 
 	b.Run("ffmpeg-direct", func(b *testing.B) {
@@ -94,7 +94,7 @@ func BenchmarkHD(b *testing.B) {
 				b.Fatalf("ffmpeg: %v\n%s", err, out)
 			}
 		}
-		b.ReportMetric((childCPU() - cpu).Seconds()/float64(b.N), "child-cpu-s/op")
+		b.ReportMetric((childCPU()-cpu).Seconds()/float64(b.N), "child-cpu-s/op")
 	})
 }
 
