@@ -28,7 +28,8 @@ var (
 	// ErrInvalid reports a value an encoder cannot turn into an event AWS
 	// would send, such as an object event without a bucket.
 	ErrInvalid = errors.New("events: invalid event")
-	// ErrNotPublished reports events a Publisher failed to publish.
+	// ErrNotPublished reports an event a Publisher did not accept, such as
+	// one refused by a full in-memory bus or by EventBridge.
 	ErrNotPublished = errors.New("events: not published")
 )
 

@@ -15,7 +15,8 @@ import (
 	"github.com/servous/servous/runtime"
 )
 
-// Errors returned by the bus; returned errors wrap them.
+// Errors returned by the bus; returned errors wrap them. Publish's errors
+// also wrap events.ErrNotPublished.
 var (
 	// ErrClosed is returned by Publish and Subscribe after Close.
 	ErrClosed = errors.New("memevents: bus closed")
@@ -252,7 +253,7 @@ func functionARN(o runtime.LocalOptions) string {
 // without Source, Type or Payload.
 func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 	if b.closed.Load() {
-		return ErrClosed
+		return fmt.Errorf("memevents: publish: %w: %w", events.ErrNotPublished, ErrClosed)
 	}
 	if e.Source == "" || e.Type == "" || len(e.Payload) == 0 {
 		return fmt.Errorf("memevents: publish: %w: event needs Source, Type and Payload", events.ErrInvalid)

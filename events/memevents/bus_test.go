@@ -103,7 +103,7 @@ func TestBackPressureBlocksUntilContextEnds(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if err := b.Publish(ctx, object(t, "c")); !errors.Is(err, memevents.ErrQueueFull) || !errors.Is(err, context.DeadlineExceeded) {
+	if err := b.Publish(ctx, object(t, "c")); !errors.Is(err, memevents.ErrQueueFull) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, events.ErrNotPublished) {
 		t.Fatalf("Publish into a full queue = %v, want ErrQueueFull wrapping the deadline", err)
 	}
 	close(release)
@@ -440,7 +440,7 @@ func TestCloseDiscardsPendingRetries(t *testing.T) {
 	if s := b.Stats(); s.Discarded != 1 {
 		t.Fatalf("stats = %+v, want the retry discarded", s)
 	}
-	if err := b.Publish(t.Context(), object(t, "k")); !errors.Is(err, memevents.ErrClosed) {
+	if err := b.Publish(t.Context(), object(t, "k")); !errors.Is(err, memevents.ErrClosed) || !errors.Is(err, events.ErrNotPublished) {
 		t.Fatalf("Publish after Close = %v", err)
 	}
 	if _, err := b.Subscribe(memevents.Filter{}, got.handler(nil), nil); !errors.Is(err, memevents.ErrClosed) {

@@ -96,16 +96,16 @@ func (s *Subscription) acquire(ctx context.Context) error {
 		return nil
 	}
 	if s.bus.opts.NonBlocking {
-		return fmt.Errorf("memevents: publish to %s: %w (%d deliveries held)", s.arn, ErrQueueFull, cap(s.slots))
+		return fmt.Errorf("memevents: publish to %s: %w: %w (%d deliveries held)", s.arn, events.ErrNotPublished, ErrQueueFull, cap(s.slots))
 	}
 	select {
 	case s.slots <- struct{}{}:
 		s.noteHeld()
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("memevents: publish to %s: %w: %w", s.arn, ErrQueueFull, context.Cause(ctx))
+		return fmt.Errorf("memevents: publish to %s: %w: %w: %w", s.arn, events.ErrNotPublished, ErrQueueFull, context.Cause(ctx))
 	case <-s.bus.ctx.Done():
-		return ErrClosed
+		return fmt.Errorf("memevents: publish: %w: %w", events.ErrNotPublished, ErrClosed)
 	}
 }
 
