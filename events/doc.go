@@ -32,5 +32,12 @@
 //
 // A payload that is not JSON, or lacks what its kind requires, yields an error
 // wrapping [ErrMalformed]; a payload of another kind wraps [ErrWrongKind]; an
-// encoder given a value AWS would never send wraps [ErrInvalid].
+// encoder given a value AWS would never send wraps [ErrInvalid]. Publishers
+// wrap [ErrNotPublished] around events they did not accept.
+//
+// # Ordering and duplicates
+//
+// AWS delivers events at least once and in no guaranteed order, and so do
+// the in-memory sources. Handlers compare the sequencers of two events on one
+// key with [CompareSequencers] to tell which happened later.
 package events
