@@ -196,12 +196,12 @@ func contentType(ct string) string {
 // store puts obj at key if the conditions hold, then queues its event.
 func (b *Bucket) store(key string, obj *object, ifAbsent bool, ifMatch, event, principal string) (*storage.ObjectInfo, error) {
 	b.mu.Lock()
-	cur := b.idx.get(key)
+	cur, exists := b.idx.get(key)
 	switch {
-	case ifAbsent && cur != nil:
+	case ifAbsent && exists:
 		b.mu.Unlock()
 		return nil, fmt.Errorf("memstorage: put %q: %w: the object exists", key, storage.ErrPreconditionFailed)
-	case ifMatch != "" && (cur == nil || !storage.ETagsEqual(ifMatch, cur.info.ETag)):
+	case ifMatch != "" && (!exists || !storage.ETagsEqual(ifMatch, cur.info.ETag)):
 		b.mu.Unlock()
 		return nil, fmt.Errorf("memstorage: put %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, ifMatch)
 	}
@@ -213,7 +213,7 @@ func (b *Bucket) store(key string, obj *object, ifAbsent bool, ifMatch, event, p
 	return cloneInfo(obj.info), nil
 }
 
-func (b *Bucket) lookup(key string) *object {
+func (b *Bucket) lookup(key string) (object, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.idx.get(key)
@@ -227,8 +227,8 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
 	}
-	obj := b.lookup(key)
-	if obj == nil {
+	obj, ok := b.lookup(key)
+	if !ok {
 		return nil, fmt.Errorf("memstorage: get %q: %w", key, storage.ErrNotFound)
 	}
 	off, n := int64(0), obj.info.Size
@@ -259,8 +259,8 @@ func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: head %q: %w", key, err)
 	}
-	obj := b.lookup(key)
-	if obj == nil {
+	obj, ok := b.lookup(key)
+	if !ok {
 		return nil, fmt.Errorf("memstorage: head %q: %w", key, storage.ErrNotFound)
 	}
 	return cloneInfo(obj.info), nil
@@ -280,7 +280,7 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 func (b *Bucket) remove(key, principal string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.idx.delete(key) != nil {
+	if b.idx.delete(key) {
 		// S3 also notifies deletes of keys that were missing; memstorage notifies only
 		// removals, which is what handlers act on.
 		b.sequencer++
@@ -303,8 +303,8 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, err)
 	}
-	src := b.lookup(srcKey)
-	if src == nil {
+	src, ok := b.lookup(srcKey)
+	if !ok {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, storage.ErrNotFound)
 	}
 	var o storage.CopyOptions
@@ -368,11 +368,17 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n := b.idx.seek(start)
+	// Without a delimiter the listing ends at the first key past the prefix, found once, so the
+	// walk need not read each key's bytes.
+	var end *node
+	if o.Prefix != "" {
+		end = b.idx.seek(o.Prefix + "\xff")
+	}
 	count := 0
 	// The token names the last entry listed: a key or a common prefix.
 	var lastKey string
 	lastIsPrefix := false
-	for n != nil && strings.HasPrefix(n.key, o.Prefix) {
+	for n != end {
 		if count == size {
 			marker := byte('k')
 			if lastIsPrefix {
