@@ -13,9 +13,12 @@ import (
 const traceIDKey = "x-amzn-trace-id"
 
 // invocation is what the runtime knows about the current invocation beyond lambdacontext.
-// One value, put in the context once by whichever of Local and the middleware comes first
-// and filled in by the others, keeps the per-invocation cost to one allocation.
+// It is itself the context node that carries it, made once by whichever of Local and the
+// middleware comes first and filled in by the others, so the per-invocation cost is one
+// allocation.
 type invocation struct {
+	context.Context // the parent
+
 	functionName string
 	coldStart    bool
 	coldKnown    bool
@@ -25,6 +28,15 @@ type invocation struct {
 }
 
 type invocationKey struct{}
+
+func (inv *invocation) Value(key any) any {
+	if _, ok := key.(invocationKey); ok {
+		return inv
+	}
+	return inv.Context.Value(key)
+}
+
+func (inv *invocation) String() string { return "runtime.invocation" }
 
 func invocationFrom(ctx context.Context) *invocation {
 	inv, _ := ctx.Value(invocationKey{}).(*invocation)
@@ -36,8 +48,8 @@ func withInvocation(ctx context.Context) (context.Context, *invocation) {
 	if inv := invocationFrom(ctx); inv != nil {
 		return ctx, inv
 	}
-	inv := &invocation{}
-	return context.WithValue(ctx, invocationKey{}, inv), inv
+	inv := &invocation{Context: ctx}
+	return inv, inv
 }
 
 // FunctionName returns the name of the function handling the invocation in ctx: the name a

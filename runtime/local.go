@@ -118,11 +118,12 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if id, _ := ctx.Value(traceIDKey).(string); id == "" {
 		ctx = context.WithValue(ctx, traceIDKey, newTraceID(start))
 	}
-	ctx = context.WithValue(ctx, invocationKey{}, &invocation{
+	ctx = &invocation{
+		Context:      ctx,
 		functionName: l.name,
 		coldStart:    !l.warm.Swap(true),
 		coldKnown:    true,
-	})
+	}
 
 	type result struct {
 		out []byte
