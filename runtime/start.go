@@ -31,7 +31,9 @@ type Options struct {
 	// call to the Extensions API during init, which Lambda waits on: it adds about 2 ms to
 	// a cold start under the emulator. Start only.
 	OnShutdown func()
-	// LambdaOptions are passed to lambda.StartWithOptions. Start only.
+	// LambdaOptions are passed to lambda.StartWithOptions, such as lambda.WithContext.
+	// Its JSON options do not apply: the handler's payload is decoded by HandlerFunc.
+	// Start only.
 	LambdaOptions []lambda.Option
 }
 

@@ -19,6 +19,9 @@
 // deadline, not the earlier one of runtime.DeadlineMargin, as the handler may run until
 // then), so an attempt that crashed or timed out without cleaning up can be retried at once.
 //
+// The stored result must fit in one table item (400 KB with DynamoDB); when it does not, the
+// call fails and the key stays in progress until the invocation's deadline.
+//
 // # The table
 //
 // The table holds [Record] items: partition key "id" (a string), time to live attribute
