@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -192,46 +189,14 @@ func (l *local) Close() error {
 func (l *local) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", l.App.API())
-	mux.HandleFunc("POST /auth/token", l.signIn)
+	// The local stand-in for Google's sign-in: a name in, an ID token out.
+	mux.Handle("POST /auth/token", l.Issuer.SignInHandler(audience))
 	mux.Handle("/auth/", http.StripPrefix("/auth", l.Issuer.Handler()))
 	for _, b := range []*memstorage.Bucket{l.Site, l.Uploads, l.Media} {
 		mux.Handle("/s3/"+b.Name()+"/", b.Handler())
 	}
 	mux.Handle("/", website(l.Site))
 	return mux
-}
-
-// SignIn issues a token for a user name, as Google would for a Google account.
-func (l *local) SignIn(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 64 {
-		return "", errors.New("a name of 1 to 64 characters is required")
-	}
-	sum := sha256.Sum256([]byte(strings.ToLower(name)))
-	return l.Issuer.Issue(memidentity.Claims{
-		Subject:  "local-" + hex.EncodeToString(sum[:12]),
-		Audience: audience,
-		Name:     name,
-	})
-}
-
-func (l *local) signIn(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Name string `json:"name"`
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "body: " + err.Error()})
-		return
-	}
-	token, err := l.SignIn(req.Name)
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-		return
-	}
-	_ = json.NewEncoder(w).Encode(map[string]string{"token": token})
 }
 
 // website serves a bucket as S3's static website hosting does: "/" is index.html, and every
