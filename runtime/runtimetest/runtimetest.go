@@ -6,10 +6,18 @@
 // over HTTP, whose captured output (the emulator's START, END and REPORT lines and everything
 // the function writes to stdout and stderr) a test can wait on with [Function.WaitFor].
 //
+// # Invoking
+//
+// POST the payload to [Function.URL] ([Function.Invoke] does). The emulator takes the request
+// id from an X-Amzn-RequestId header when there is one, which lets a test find an
+// invocation's lines in the output; it drops X-Amzn-Trace-Id, as it does not support X-Ray.
+// A timed-out invocation makes it reset the function: SIGTERM, then SIGKILL, and a new
+// process (a cold start) for the next invocation.
+//
 // # The emulator
 //
 // The emulator is looked up on PATH, then in <user cache dir>/servous/bin; when it is in
-// neither, Run builds it there from the Go module proxy:
+// neither, [EmulatorPath] (which Run calls) builds it there from the Go module proxy:
 //
 //	GOBIN=<user cache dir>/servous/bin go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@<EmulatorVersion>
 //
