@@ -238,4 +238,8 @@ func testUnderEmulator(t *testing.T, bootstrap string) {
 	if warn[0]["level"] != "WARN" {
 		t.Errorf("hang-1: %v", warn[0])
 	}
+	// The reset replaced the process: the next invocation is a cold start again.
+	if got, want := invokeAs(t, hung, "after-1", "", `{"name":"bo"}`), `{"greeting":"hello, bo","coldStart":true,"inits":1}`; got != want {
+		t.Errorf("after the timeout: %s, want %s", got, want)
+	}
 }
