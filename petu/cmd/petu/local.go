@@ -46,6 +46,8 @@ type config struct {
 	// Retry is the delay before an event handler's first retry.
 	Retry  time.Duration
 	Logger *slog.Logger
+	// MaxUploadSize limits uploads; zero means petu's default.
+	MaxUploadSize int64
 	// Metrics receives the functions' metrics documents; nil discards them.
 	Metrics io.Writer
 }
@@ -138,7 +140,7 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 		Identity: l.Pool, Transcoder: l.Transcoder,
 	}, petu.Config{
 		UploadsBucket: uploadsBucket, MediaBucket: mediaBucket, Provider: l.provider,
-		Logger: cfg.Logger,
+		MaxUploadSize: cfg.MaxUploadSize, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
