@@ -13,8 +13,9 @@
 //
 // # Expiry
 //
-// Expired items are invisible at once; they stay in memory until overwritten or deleted, as
-// they stay in DynamoDB until its time-to-live sweep.
+// Expired items are invisible at once; they stay in memory until overwritten, deleted or
+// removed by Table.Sweep, as they stay in DynamoDB until its time-to-live process removes
+// them.
 //
 // # Streams
 //
@@ -96,6 +97,41 @@ func New[T any](name string, opts *Options) (*Table[T], error) {
 
 // Schema returns the table's schema.
 func (t *Table[T]) Schema() table.Schema { return t.schema }
+
+// Sweep removes the expired items, as DynamoDB's time-to-live process does in the
+// background, and returns how many it removed. With a stream, each removal publishes a
+// REMOVE record carrying the service identity DynamoDB gives time-to-live deletions.
+// Expired items are invisible whether or not they have been swept; sweeping frees their
+// memory and tells stream readers they are gone.
+func (t *Table[T]) Sweep(ctx context.Context) int {
+	if t.schema.ExpiresAt == "" {
+		return 0
+	}
+	now := t.nowUnix()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	removed := 0
+	for pk, p := range t.parts {
+		var expired []*entry
+		for q := (pos{}); p.at(q) != nil; q = p.next(q) {
+			if e := p.at(q); item.Expired(e.item, t.schema.ExpiresAt, now) {
+				expired = append(expired, e)
+			}
+		}
+		for _, e := range expired {
+			p.remove(e.ord)
+			removed++
+			if t.stream != nil {
+				k, _ := item.KeyOf(t.schema, e.item)
+				t.stream.publishAs(ctx, k, t.schema, e.item, nil, ttlIdentity)
+			}
+		}
+		if p.n == 0 {
+			delete(t.parts, pk)
+		}
+	}
+	return removed
+}
 
 // Len returns the number of stored items, expired ones included.
 func (t *Table[T]) Len() int {

@@ -56,8 +56,15 @@ func newStreamer(name string, _ table.Schema, o StreamOptions, now func() time.T
 	return &streamer{opts: o, now: now}, nil
 }
 
+// ttlIdentity marks records of items removed by time to live, as DynamoDB marks them.
+var ttlIdentity = &lambdaevents.DynamoDBUserIdentity{Type: "Service", PrincipalID: "dynamodb.amazonaws.com"}
+
 // publish sends the record of one write; old and new are nil for an absent item.
 func (s *streamer) publish(ctx context.Context, k table.Key, schema table.Schema, old, new item.Item) {
+	s.publishAs(ctx, k, schema, old, new, nil)
+}
+
+func (s *streamer) publishAs(ctx context.Context, k table.Key, schema table.Schema, old, new item.Item, who *lambdaevents.DynamoDBUserIdentity) {
 	c := events.ItemChange{
 		SourceARN:      s.opts.ARN,
 		Region:         s.opts.Region,
@@ -65,6 +72,7 @@ func (s *streamer) publish(ctx context.Context, k table.Key, schema table.Schema
 		Time:           s.now().Truncate(time.Second),
 		// 21 digits, increasing, as DynamoDB's sequence numbers look.
 		SequenceNumber: fmt.Sprintf("%021d", 100000000000000000+s.seq.Add(1)),
+		UserIdentity:   who,
 	}
 	switch {
 	case old == nil:

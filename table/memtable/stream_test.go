@@ -3,6 +3,7 @@ package memtable_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,60 @@ func TestNewErrors(t *testing.T) {
 	}
 	if got := tb.Schema(); got.PartitionKeyKind != table.KindString {
 		t.Errorf("schema defaults not applied: %+v", got)
+	}
+}
+
+func TestSweep(t *testing.T) {
+	rec := &recorder{}
+	now := time.Unix(5000, 0)
+	tb, err := memtable.New[video]("videos", &memtable.Options{
+		Now:    func() time.Time { return now },
+		Stream: &memtable.StreamOptions{Publisher: rec, ViewType: events.StreamOldImage},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []video
+	for i := range 1500 {
+		exp := int64(0)
+		if i%3 == 0 {
+			exp = 4000 // expired
+		}
+		items = append(items, video{Owner: fmt.Sprint("o", i%2), ID: fmt.Sprintf("%04d", i), Expires: exp})
+	}
+	if err := tb.BatchWrite(t.Context(), items, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec.changes(t)
+	if got := tb.Sweep(t.Context()); got != 500 {
+		t.Errorf("Sweep removed %d, want 500", got)
+	}
+	if tb.Len() != 1000 {
+		t.Errorf("Len after Sweep = %d, want 1000", tb.Len())
+	}
+	got := rec.changes(t)
+	if len(got) != 500 {
+		t.Fatalf("%d stream records, want 500", len(got))
+	}
+	for _, c := range got {
+		if c.Name != events.ItemRemoved || c.UserIdentity == nil || c.UserIdentity.PrincipalID != "dynamodb.amazonaws.com" || c.OldImage == nil {
+			t.Fatalf("time-to-live record = %+v", c)
+		}
+	}
+	n := 0
+	for v, err := range table.All(t.Context(), tb, table.String("o0"), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Expires != 0 {
+			t.Errorf("expired item %s survived", v.ID)
+		}
+		n++
+	}
+	if n != 500 {
+		t.Errorf("partition o0 has %d items after Sweep, want 500", n)
+	}
+	if tb.Sweep(t.Context()) != 0 {
+		t.Error("second Sweep removed items")
 	}
 }
