@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/servous/servous/storage/memstorage"
 	"github.com/servous/servous/table/memtable"
 	"github.com/servous/servous/transcode"
+	"github.com/servous/servous/transcode/ffmpeg"
 	"github.com/servous/servous/transcode/memtranscode"
 )
 
@@ -121,15 +123,31 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	}
 
 	buckets := map[string]storage.Bucket{uploadsBucket: l.Uploads, mediaBucket: l.Media}
-	switch cfg.Transcoder {
-	case "", "mem":
+	name := cfg.Transcoder
+	if name == "" {
+		name = "mem"
+		if _, err := exec.LookPath("ffmpeg"); err == nil {
+			if _, err := exec.LookPath("ffprobe"); err == nil {
+				name = "ffmpeg"
+			}
+		}
+	}
+	switch name {
+	case "ffmpeg":
+		ft, err := ffmpeg.New(buckets, &ffmpeg.Options{Publisher: l.Bus})
+		if err != nil {
+			return nil, err
+		}
+		l.Transcoder, l.TranscoderName = ft, "ffmpeg (real H.264/AAC renditions)"
+		l.closers = append(l.closers, ft.Close)
+	case "mem":
 		o := memtranscode.Options{}
 		if cfg.Transcode != nil {
 			o = *cfg.Transcode
 		}
 		o.Publisher = l.Bus
 		mt := memtranscode.New(buckets, &o)
-		l.Transcoder, l.TranscoderName = mt, "memtranscode (simulated outputs)"
+		l.Transcoder, l.TranscoderName = mt, "memtranscode (simulated outputs; put ffmpeg on PATH for real ones)"
 		l.closers = append(l.closers, mt.Close)
 	default:
 		return nil, fmt.Errorf("petu: unknown transcoder %q", cfg.Transcoder)

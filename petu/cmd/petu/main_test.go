@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -32,6 +34,9 @@ func startLocal(t testing.TB, cfg config) (*local, string) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	if cfg.Transcoder == "" {
+		cfg.Transcoder = "mem" // fast and deterministic; TestDemoFFmpeg runs the real one
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -148,6 +153,35 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"transcode memtranscode", "uploaded 78858 bytes", `"status": "ready"`, "360p", "is ready"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestDemoFFmpeg runs -demo with real transcoding: the renditions are real MP4s.
+func TestDemoFFmpeg(t *testing.T) {
+	requireFFmpeg(t)
+	var out bytes.Buffer
+	if err := run(t.Context(), &out, "127.0.0.1:0", "ffmpeg", true, false); err != nil {
+		t.Fatalf("run -demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"transcode ffmpeg", `"status": "ready"`, `"width": 640`, `"height": 360`, `"durationMs": 2`, "is ready"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// requireFFmpeg skips without ffmpeg and ffprobe, unless SERVOUS_REQUIRE_PEERS=1 makes that a
+// failure.
+func requireFFmpeg(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(p); err != nil {
+			msg := p + " not on PATH; install the Debian package ffmpeg (apt-get install ffmpeg)"
+			if os.Getenv("SERVOUS_REQUIRE_PEERS") == "1" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
 		}
 	}
 }
