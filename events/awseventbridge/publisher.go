@@ -108,6 +108,7 @@ type PublishError struct {
 	Failed []FailedEvent
 }
 
+// Error names the first failed events and their error codes.
 func (e *PublishError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "awseventbridge: %d event(s) not published", len(e.Failed))
