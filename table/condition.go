@@ -28,7 +28,8 @@ const (
 // not exist, or has expired, has no attributes.
 type Condition struct {
 	Op CondOp
-	// Name is the top-level attribute compared or tested.
+	// Name is the top-level attribute compared or tested. Document paths ("a.b", "a[0]")
+	// are not supported: names containing '.' or '[' are refused with ErrInvalidArgument.
 	Name string
 	// Value is the operand of a comparison: any value attributevalue marshals, or a Value.
 	Value any

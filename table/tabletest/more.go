@@ -86,6 +86,7 @@ func (s *suite) testUpdate(t *testing.T) {
 			{"add a string", []table.Change{table.Add("count", "1")}, table.ErrInvalidArgument},
 			{"twice", []table.Change{table.Set("note", "a"), table.Remove("note")}, table.ErrInvalidArgument},
 			{"no name", []table.Change{table.Set("", 1)}, table.ErrInvalidArgument},
+			{"document path", []table.Change{table.Set("a.b", 1)}, table.ErrInvalidArgument},
 		} {
 			_, err := tb.Update(ctx, key("p", "s"), tc.changes, nil)
 			wantErr(t, "Update changing "+tc.name, err, tc.want)
@@ -582,7 +583,7 @@ func (s *suite) testInvalidArguments(t *testing.T) {
 	wantErr(t, "Query between a high and a low bound", err, table.ErrInvalidArgument)
 	for _, c := range []table.Condition{
 		{Op: table.CondEqual}, table.And(table.Condition{}), table.LessThan("count", []int{1}),
-		table.BeginsWith("note", 5), {Op: 200, Name: "x"},
+		table.BeginsWith("note", 5), {Op: 200, Name: "x"}, table.Exists("a[0]"), table.Equal("a.b", 1),
 	} {
 		err := tb.Put(ctx, &Item{PK: "p", SK: "s"}, &table.PutOptions{If: c})
 		wantErr(t, fmt.Sprintf("Put with condition %+v", c), err, table.ErrInvalidArgument)

@@ -72,10 +72,23 @@ func compile(c table.Condition, depth int) (*Cond, error) {
 	default:
 		return nil, fmt.Errorf("unknown condition operator %d: %w", c.Op, table.ErrInvalidArgument)
 	}
-	if c.Name == "" {
-		return nil, fmt.Errorf("condition without an attribute name: %w", table.ErrInvalidArgument)
+	if err := CheckName(c.Name); err != nil {
+		return nil, fmt.Errorf("condition: %w", err)
 	}
 	return out, nil
+}
+
+// CheckName checks a top-level attribute name of a condition or change. Names with '.' or
+// '[' are refused: DynamoDB's expression builder would read them as document paths, which
+// the in-memory adapter does not follow.
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("no attribute name: %w", table.ErrInvalidArgument)
+	case strings.ContainsAny(name, ".["):
+		return fmt.Errorf("attribute name %q is a document path; only top-level names are supported: %w", name, table.ErrInvalidArgument)
+	}
+	return nil
 }
 
 // Eval evaluates the condition on an item; a nil item is an absent one.

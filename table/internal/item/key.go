@@ -104,9 +104,10 @@ func CheckChanges(s table.Schema, changes []table.Change) ([]types.AttributeValu
 	seen := map[string]bool{}
 	vals := make([]types.AttributeValue, len(changes))
 	for i, c := range changes {
+		if err := CheckName(c.Name); err != nil {
+			return nil, fmt.Errorf("change %d: %w", i, err)
+		}
 		switch {
-		case c.Name == "":
-			return nil, fmt.Errorf("change %d has no attribute name: %w", i, table.ErrInvalidArgument)
 		case c.Name == s.PartitionKey || c.Name == s.SortKey:
 			return nil, fmt.Errorf("change of key attribute %q: %w", c.Name, table.ErrInvalidKey)
 		case c.Name == s.Version && s.Version != "":
