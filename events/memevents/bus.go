@@ -60,8 +60,7 @@ type Options struct {
 	// Duplicate, when it returns true for an event, has each matching
 	// subscription receive the event twice, as Lambda occasionally invokes a
 	// function twice for one event, when the subscription has room for the
-	// copy (and for the first eight subscriptions an event matches). For
-	// tests.
+	// copy. For tests.
 	Duplicate func(e events.Event) bool
 	// Reorder permutes a subscription's queued deliveries before its workers
 	// take them, by calling swap; (*math/rand.Rand).Shuffle fits. For tests.
@@ -291,13 +290,15 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 	}
 	// A duplicate only takes room that is free: waiting for it could wait
 	// on the original, which is not queued yet.
-	var dups [8]bool
-	dup := b.opts.Duplicate != nil && b.opts.Duplicate(e)
+	var dups []bool
 	n := len(matched)
-	for i, s := range matched {
-		if dup && i < len(dups) && s.tryAcquire() {
-			dups[i] = true
-			n++
+	if b.opts.Duplicate != nil && b.opts.Duplicate(e) {
+		dups = make([]bool, len(matched))
+		for i, s := range matched {
+			if s.tryAcquire() {
+				dups[i] = true
+				n++
+			}
 		}
 	}
 	b.published.Add(1)
@@ -306,7 +307,7 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 	b.deliveries.Add(int64(n))
 	for i, s := range matched {
 		s.enqueue(&delivery{event: e, requestID: newRequestID(), published: now})
-		if i < len(dups) && dups[i] {
+		if dups != nil && dups[i] {
 			s.enqueue(&delivery{event: e, requestID: newRequestID(), published: now})
 		}
 	}
