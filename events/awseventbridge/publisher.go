@@ -18,6 +18,11 @@
 // with errors.As). Events EventBridge would refuse (an "aws." source, an
 // entry over 256 KB, a detail that is not a JSON object) fail without a
 // request, wrapping events.ErrInvalid.
+//
+// # Tracing
+//
+// Called within a Lambda invocation (or runtime.Local), the publisher sets
+// each entry's TraceHeader to the invocation's X-Ray trace header.
 package awseventbridge
 
 import (
@@ -33,6 +38,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/servous/servous/events"
+	"github.com/servous/servous/runtime"
 )
 
 // Limits of one PutEvents request.
@@ -157,11 +163,20 @@ type pending struct {
 func (p *Publisher) PublishBatch(ctx context.Context, evs []events.Event) error {
 	var failed []FailedEvent
 	todo := make([]pending, 0, len(evs))
+	// Inside a Lambda invocation, pass its X-Ray trace on, as the SDK's
+	// tracing would, so the events' consumers join the trace.
+	trace := runtime.TraceID(ctx)
+	if len(trace) > 500 {
+		trace = ""
+	}
 	for _, e := range evs {
 		entry, size, err := p.entry(e)
 		if err != nil {
 			failed = append(failed, FailedEvent{Event: e, Code: "InvalidArgument", Message: err.Error(), Err: err})
 			continue
+		}
+		if trace != "" {
+			entry.TraceHeader = &trace
 		}
 		todo = append(todo, pending{event: e, entry: entry, size: size})
 	}

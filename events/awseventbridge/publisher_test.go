@@ -20,6 +20,7 @@ import (
 	"github.com/servous/servous/events/awseventbridge"
 	"github.com/servous/servous/events/eventstest"
 	"github.com/servous/servous/events/memevents"
+	"github.com/servous/servous/runtime"
 )
 
 func newClient(t *testing.T, srv *eventstest.Server) *eventbridge.Client {
@@ -262,4 +263,24 @@ func (h handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	return nil, h(ctx, e)
+}
+
+func TestPassesTheInvocationTrace(t *testing.T) {
+	p, srv := newPublisher(t)
+	fn := runtime.NewLocal(handler(func(ctx context.Context, _ lambdaevents.EventBridgeEvent) error {
+		return p.Publish(ctx, custom(t, "Traced", `{}`))
+	}), nil)
+	if _, err := fn.Invoke(t.Context(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Entries()
+	if len(got) != 1 || !strings.HasPrefix(got[0].TraceHeader, "Root=1-") {
+		t.Fatalf("entries = %+v, want the invocation's trace header", got)
+	}
+	if err := p.Publish(t.Context(), custom(t, "Untraced", `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Entries(); got[1].TraceHeader != "" {
+		t.Fatalf("trace header %q outside an invocation", got[1].TraceHeader)
+	}
 }
