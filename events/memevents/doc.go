@@ -46,5 +46,7 @@
 // default because a bus that accepted an event must deliver it: dropping or
 // evicting queued events would break at-least-once, and an unbounded queue
 // only moves the failure to the out-of-memory killer. A slow consumer thus
-// slows its producers, as Lambda's throttling does.
+// slows its producers, as Lambda's throttling does. Failed events wait in the
+// dead-letter queue until DeadLetters takes them; a long run with failing
+// handlers should read it or set SubscribeOptions.OnFailure.
 package memevents
