@@ -46,8 +46,13 @@ func (a Ord) Cmp(b Ord) int {
 	return strings.Compare(a.s, b.s)
 }
 
-// HasPrefix reports whether a string or binary Ord begins with p.
-func (a Ord) HasPrefix(p Ord) bool { return !a.num && strings.HasPrefix(a.s, p.s) }
+// String returns the string or binary text, or the canonical number.
+func (a Ord) String() string {
+	if a.num {
+		return a.d.String()
+	}
+	return a.s
+}
 
 // PrefixEnd returns the least string greater than every string with prefix p, and false
 // when none exists (p is all 0xff bytes).
