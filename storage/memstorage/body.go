@@ -23,13 +23,61 @@ const (
 type lener interface{ Len() int }
 
 // hashStep is how much is read before it is hashed: small enough to be hashed while still in the
-// CPU cache, so a Put costs little more than the MD5 itself.
+// CPU cache.
 const hashStep = 128 << 10
+
+// asyncHashAfter is the body size from which hashing moves to its own goroutine, so copying the
+// body in and hashing it overlap on two cores and a large Put costs about one MD5 pass.
+const asyncHashAfter = 2 << 20
+
+// hasher computes the MD5 of a body, inline or, once the body is large, on a goroutine of its
+// own, fed slices of the body in order. The slices are never written again, so handing them
+// over is safe.
+type hasher struct {
+	h    hash.Hash
+	ch   chan []byte
+	done chan struct{}
+}
+
+func (x *hasher) goAsync() {
+	if x.ch != nil {
+		return
+	}
+	x.ch = make(chan []byte, 16)
+	x.done = make(chan struct{})
+	go func() {
+		defer close(x.done)
+		for p := range x.ch {
+			x.h.Write(p)
+		}
+	}()
+}
+
+func (x *hasher) write(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if x.ch != nil {
+		x.ch <- p
+		return
+	}
+	x.h.Write(p)
+}
+
+// stop waits for the hashing goroutine, if any, to finish.
+func (x *hasher) stop() {
+	if x.ch != nil {
+		close(x.ch)
+		<-x.done
+		x.ch = nil
+	}
+}
 
 // readBody reads r to its end into chunks, computing the body's MD5 as it goes. It fails with
 // storage.ErrTooLarge past limit bytes.
 func readBody(r io.Reader, limit int64) (chunks [][]byte, size int64, sum [md5.Size]byte, err error) {
-	h := md5.New()
+	x := &hasher{h: md5.New()}
+	defer x.stop()
 	next := int64(minChunk)
 	if l, ok := r.(lener); ok {
 		// One spare byte sees EOF without a second chunk.
@@ -40,12 +88,16 @@ func readBody(r io.Reader, limit int64) (chunks [][]byte, size int64, sum [md5.S
 		if n <= 0 {
 			n = 1
 		}
+		if size+n > asyncHashAfter {
+			x.goAsync()
+		}
 		buf := make([]byte, n)
-		m, rerr := fill(r, buf, h)
+		m, rerr := fill(r, buf, x)
 		if m > 0 {
 			size += int64(m)
 			if m < len(buf)/2 {
-				// Keep a short last chunk without the unused rest of its buffer.
+				// Keep a short last chunk without the unused rest of its buffer (the hasher
+				// may still be reading the old one, which stays as it is).
 				buf = append([]byte(nil), buf[:m]...)
 			}
 			chunks = append(chunks, buf[:m:m])
@@ -61,26 +113,27 @@ func readBody(r io.Reader, limit int64) (chunks [][]byte, size int64, sum [md5.S
 		}
 		next = min(max(next*2, minChunk), maxChunk)
 	}
-	h.Sum(sum[:0])
+	x.stop()
+	x.h.Sum(sum[:0])
 	return chunks, size, sum, nil
 }
 
-// fill reads into buf until it is full or r ends (io.EOF), hashing every hashStep bytes as they
-// arrive.
-func fill(r io.Reader, buf []byte, h hash.Hash) (int, error) {
+// fill reads into buf until it is full or r ends (io.EOF), handing every hashStep bytes to the
+// hasher as they arrive.
+func fill(r io.Reader, buf []byte, x *hasher) (int, error) {
 	filled, hashed := 0, 0
 	for filled < len(buf) {
 		n, err := r.Read(buf[filled:min(filled+hashStep, len(buf))])
 		filled += n
 		if filled-hashed >= hashStep || err != nil {
-			h.Write(buf[hashed:filled])
+			x.write(buf[hashed:filled])
 			hashed = filled
 		}
 		if err != nil {
 			return filled, err
 		}
 	}
-	h.Write(buf[hashed:filled])
+	x.write(buf[hashed:filled])
 	return filled, nil
 }
 
