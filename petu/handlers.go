@@ -217,7 +217,9 @@ func (a *App) finish(ctx context.Context, owner, videoID, jobID string, r Video)
 			changes = append(changes, table.Set("thumbnail", r.Thumbnail))
 		}
 	} else {
-		changes = append(changes, table.Set("error", r.Error))
+		changes = append(changes,
+			table.Set("error", r.Error),
+			table.Set("expires_at", a.cfg.Now().Add(FailedRetention).Unix()))
 	}
 	waiting := table.Or(table.Equal("status", StatusPending), table.Equal("status", StatusProcessing))
 	if jobID != "" {

@@ -36,7 +36,14 @@ type Video struct {
 	Thumbnail  string      `dynamodbav:"thumbnail,omitempty" json:"-"`
 	DurationMs int64       `dynamodbav:"duration_ms,omitempty" json:"durationMs,omitempty"`
 	Error      string      `dynamodbav:"error,omitempty" json:"error,omitempty"`
+
+	// ExpiresAt, in epoch seconds, is when a failed video's record goes (the table's time to
+	// live); zero for every other video.
+	ExpiresAt int64 `dynamodbav:"expires_at,omitempty" table:"expires" json:"-"`
 }
+
+// FailedRetention is how long a failed video stays listed, so its owner sees why.
+const FailedRetention = 7 * 24 * time.Hour
 
 // Rendition is one transcoded size of a video.
 type Rendition struct {

@@ -1,0 +1,265 @@
+package petu_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/servous/servous/petu"
+	"github.com/servous/servous/table"
+)
+
+// loadTemplate reads template.yaml into plain maps and slices, with CloudFormation's short
+// forms turned into their long ones (!Ref x → {"Ref": x}, !GetAtt → {"Fn::GetAtt": …}).
+func loadTemplate(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	return plain(doc.Content[0]).(map[string]any)
+}
+
+func plain(n *yaml.Node) any {
+	var v any
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = plain(n.Content[i+1])
+		}
+		v = m
+	case yaml.SequenceNode:
+		s := []any{}
+		for _, c := range n.Content {
+			s = append(s, plain(c))
+		}
+		v = s
+	default:
+		v = n.Value
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		name := "Fn::" + n.Tag[1:]
+		if n.Tag == "!Ref" {
+			name = "Ref"
+		}
+		return map[string]any{name: v}
+	}
+	return v
+}
+
+func lookup(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// functions maps each Lambda function's code path to its resource in the template.
+func functions(t *testing.T, tpl map[string]any) map[string]map[string]any {
+	fns := map[string]map[string]any{}
+	for _, r := range lookup(tpl, "Resources").(map[string]any) {
+		r := r.(map[string]any)
+		if r["Type"] == "AWS::Serverless::Function" {
+			fns[lookup(r, "Properties", "CodeUri").(string)] = r
+		}
+	}
+	return fns
+}
+
+// TestTemplateFunctionsBuild builds every function the template names, as Lambda runs them.
+func TestTemplateFunctionsBuild(t *testing.T) {
+	tpl := loadTemplate(t)
+	fns := functions(t, tpl)
+	want := []string{"cmd/api", "cmd/on-transcoded", "cmd/on-upload"}
+	var got []string
+	for dir := range fns {
+		got = append(got, dir)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("template functions %v, want %v", got, want)
+	}
+	if r := lookup(tpl, "Globals", "Function", "Runtime"); r != "provided.al2023" {
+		t.Errorf("runtime %v, want provided.al2023", r)
+	}
+	out := t.TempDir()
+	args := []string{"build", "-tags", "lambda.norpc", "-o", out + "/"}
+	for _, dir := range got {
+		args = append(args, "./"+dir)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	for _, dir := range got {
+		if _, err := os.Stat(filepath.Join(out, filepath.Base(dir))); err != nil {
+			t.Errorf("%s did not build a binary: %v", dir, err)
+		}
+	}
+}
+
+// envVars returns the environment variables awsapp reads: its Env… constants.
+func envVars(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "cmd/internal/awsapp/awsapp.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Values) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Env") {
+			return true
+		}
+		if lit, ok := vs.Values[0].(*ast.BasicLit); ok {
+			v, _ := strconv.Unquote(lit.Value)
+			vars[vs.Names[0].Name] = v
+		}
+		return true
+	})
+	if len(vars) == 0 {
+		t.Fatal("no Env constants found in awsapp.go")
+	}
+	return vars
+}
+
+// TestTemplateSetsWhatTheCodeReads checks that every variable the functions read is set, and
+// that each names a resource of the right kind declared in the template.
+func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
+	tpl := loadTemplate(t)
+	resources := lookup(tpl, "Resources").(map[string]any)
+	global, _ := lookup(tpl, "Globals", "Function", "Environment", "Variables").(map[string]any)
+	for dir, fn := range functions(t, tpl) {
+		env := map[string]any{}
+		for k, v := range global {
+			env[k] = v
+		}
+		if own, ok := lookup(fn, "Properties", "Environment", "Variables").(map[string]any); ok {
+			for k, v := range own {
+				env[k] = v
+			}
+		}
+		for name, v := range envVars(t) {
+			if _, ok := env[v]; !ok {
+				t.Errorf("%s: %s (awsapp.%s) is not set", dir, v, name)
+			}
+		}
+		refType := func(v string) string {
+			ref, _ := lookup(env[v], "Ref").(string)
+			if ref == "" {
+				if ga, ok := lookup(env[v], "Fn::GetAtt").(string); ok {
+					ref, _, _ = strings.Cut(ga, ".")
+				}
+			}
+			typ, _ := lookup(resources[ref], "Type").(string)
+			return typ
+		}
+		for v, typ := range map[string]string{
+			"UPLOADS_BUCKET":        "AWS::S3::Bucket",
+			"MEDIA_BUCKET":          "AWS::S3::Bucket",
+			"VIDEOS_TABLE":          "AWS::DynamoDB::Table",
+			"IDENTITY_POOL_ID":      "AWS::Cognito::IdentityPool",
+			"MEDIACONVERT_ROLE_ARN": "AWS::IAM::Role",
+		} {
+			if got := refType(v); got != typ {
+				t.Errorf("%s: %s refers to a %q, want a declared %s", dir, v, got, typ)
+			}
+		}
+	}
+
+	// The table's keys and time to live are the ones petu.Video declares.
+	schema, err := table.SchemaOf[petu.Video]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	videos := lookup(resources, "VideosTable", "Properties")
+	keys := map[string]string{}
+	for _, k := range lookup(videos, "KeySchema").([]any) {
+		keys[lookup(k, "KeyType").(string)] = lookup(k, "AttributeName").(string)
+	}
+	if keys["HASH"] != schema.PartitionKey || keys["RANGE"] != schema.SortKey {
+		t.Errorf("VideosTable keys %v, want HASH %s, RANGE %s", keys, schema.PartitionKey, schema.SortKey)
+	}
+	if ttl := lookup(videos, "TimeToLiveSpecification", "AttributeName"); ttl != schema.ExpiresAt {
+		t.Errorf("VideosTable time to live on %v, want %s", ttl, schema.ExpiresAt)
+	}
+	providers := lookup(resources, "IdentityPool", "Properties", "SupportedLoginProviders").(map[string]any)
+	if _, ok := providers[global["LOGIN_PROVIDER"].(string)]; !ok {
+		t.Errorf("the identity pool does not trust LOGIN_PROVIDER %v", global["LOGIN_PROVIDER"])
+	}
+}
+
+// calls are the AWS actions each function's code makes: the API lists, reads and deletes
+// records and objects and cancels jobs; on-upload writes records and creates jobs as the
+// MediaConvert role; on-transcoded updates records and removes redundant or orphaned renditions.
+var calls = map[string][]string{
+	"cmd/api": {
+		"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem",
+		"s3:ListBucket", "s3:GetObject", "s3:DeleteObject", "mediaconvert:CancelJob",
+	},
+	"cmd/on-upload": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+		"mediaconvert:CreateJob", "iam:PassRole",
+	},
+	"cmd/on-transcoded": {
+		"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+		"s3:ListBucket", "s3:DeleteObject",
+	},
+}
+
+// TestTemplatePolicies checks that each function's policy allows the calls it makes, and no
+// wildcard actions.
+func TestTemplatePolicies(t *testing.T) {
+	tpl := loadTemplate(t)
+	for dir, fn := range functions(t, tpl) {
+		allowed := map[string]bool{}
+		for _, p := range lookup(fn, "Properties", "Policies").([]any) {
+			for _, st := range lookup(p, "Statement").([]any) {
+				switch a := lookup(st, "Action").(type) {
+				case string:
+					allowed[a] = true
+				case []any:
+					for _, a := range a {
+						allowed[a.(string)] = true
+					}
+				}
+			}
+		}
+		for a := range allowed {
+			if strings.Contains(a, "*") {
+				t.Errorf("%s: wildcard action %s", dir, a)
+			}
+		}
+		for _, a := range calls[dir] {
+			if !allowed[a] {
+				t.Errorf("%s: policy does not allow %s", dir, a)
+			}
+		}
+	}
+	// The signed-in user's role uploads under its own identity's prefix and nowhere else.
+	role := lookup(tpl, "Resources", "AuthenticatedRole", "Properties", "Policies").([]any)
+	st := lookup(role[0], "PolicyDocument", "Statement").([]any)
+	if len(st) != 1 || lookup(st[0], "Action") != "s3:PutObject" ||
+		!strings.HasSuffix(lookup(st[0], "Resource", "Fn::Sub").(string), "/uploads/${!cognito-identity.amazonaws.com:sub}/*") {
+		t.Errorf("authenticated role policy %v, want only s3:PutObject under uploads/${cognito-identity.amazonaws.com:sub}/", st)
+	}
+}
