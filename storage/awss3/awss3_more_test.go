@@ -244,3 +244,32 @@ func BenchmarkPutGet1MiB(b *testing.B) {
 		}
 	})
 }
+
+// TestMultipartConditions checks that uploads in parts keep create-only and If-Match, which S3
+// checks when it completes the upload.
+func TestMultipartConditions(t *testing.T) {
+	ctx := t.Context()
+	srv := storagetest.NewS3Server(t, nil)
+	b := awss3.New(srv.Client(), srv.NewBucket(t), &awss3.Options{PartSize: 5 << 20})
+	body := func() io.Reader { return &zeros{n: 11 << 20} } // unseekable: three parts
+	first, err := b.Put(ctx, "big", body(), &storage.PutOptions{IfAbsent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(first.ETag, `-3"`) || first.Size != 11<<20 {
+		t.Errorf("Put = %+v, want a three-part upload of 11 MiB", first)
+	}
+	if _, err := b.Put(ctx, "big", body(), &storage.PutOptions{IfAbsent: true}); !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("second create-only multipart Put: %v, want ErrPreconditionFailed", err)
+	}
+	head, err := b.Head(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(ctx, "big", body(), &storage.PutOptions{IfMatch: `"0123456789abcdef0123456789abcdef"`}); !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("multipart Put with a stale If-Match: %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := b.Put(ctx, "big", body(), &storage.PutOptions{IfMatch: head.ETag}); err != nil {
+		t.Errorf("multipart Put with the current ETag: %v", err)
+	}
+}

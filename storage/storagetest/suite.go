@@ -11,12 +11,22 @@
 //
 // # S3 server
 //
-// NewS3Server starts github.com/johannesboyne/gofakes3 on an httptest server behind a layer
-// of this package that adds what gofakes3 lacks and S3 does: SigV4 checks of presigned URLs
-// (signature and expiry), presigned POST uploads with their policy (signature, expiration,
-// conditions, content-length-range), conditional reads (If-Match), conditional completion of
-// multipart uploads (If-None-Match, If-Match), S3's answer to suffix ranges longer than the
-// object, and per-user prefix policies for temporary credentials.
+// NewS3Server (or StartS3Server outside a test) starts github.com/johannesboyne/gofakes3 on an
+// httptest server behind a layer of this package that adds what gofakes3 lacks and S3 does:
+//
+//   - SigV4 checks of every request, header-signed or presigned (signature, credentials, session
+//     token, expiry by a clock tests can move with Advance);
+//   - presigned POST uploads with their policy (signature, expiration, conditions,
+//     content-length-range);
+//   - conditional reads (If-Match), conditional completion of multipart uploads and copies
+//     (If-None-Match, If-Match, x-amz-copy-source-if-match), serialized per key;
+//   - per-user prefix policies for temporary credentials (AddUser);
+//   - S3's answers where gofakes3 differs: ListObjectsV2 with delimiters across pages, metadata
+//     replaced (not merged) by a write, CopyObject's REPLACE directive, Cache-Control kept, a
+//     suffix range longer than the object served whole.
+//
+// gofakes3 still reports a multipart object's ETag as the MD5 of its whole body on reads, where
+// S3 keeps the multipart ETag.
 package storagetest
 
 import (
