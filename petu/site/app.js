@@ -3,7 +3,17 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, token: null, name: null, videos: [], next: '', pollTimer: 0 };
+const state = {
+  config: null, token: null, name: null, videos: [], next: '', pollTimer: 0,
+  // Uploads not listed yet, by video id, with the time to stop waiting for them. The bucket's
+  // notification reaches the app a moment after the upload ends, so the record comes later.
+  awaiting: new Map(),
+  // The video whose progress the upload form shows.
+  uploaded: '',
+};
+
+// awaitListing is how long the list keeps looking for a finished upload that it does not show.
+const awaitListing = 5 * 60 * 1000;
 
 async function loadConfig() {
   const res = await fetch('config.json', { cache: 'no-store' });
@@ -49,6 +59,8 @@ function signOut() {
   sessionStorage.removeItem('petu.token');
   sessionStorage.removeItem('petu.name');
   clearTimeout(state.pollTimer);
+  state.awaiting.clear();
+  clearProgress();
   $('who').hidden = true;
   $('app').hidden = true;
   $('sign-in').hidden = false;
@@ -125,6 +137,7 @@ $('upload').addEventListener('submit', async (ev) => {
   if (!file) return;
   $('upload-error').textContent = '';
   $('upload-button').disabled = true;
+  state.uploaded = '';
   const bar = $('progress');
   bar.value = 0;
   bar.hidden = false;
@@ -140,14 +153,22 @@ $('upload').addEventListener('submit', async (ev) => {
     bar.value = 100;
     $('progress-text').textContent = 'Uploaded — processing';
     $('file').value = '';
+    state.uploaded = up.videoId;
+    state.awaiting.set(up.videoId, Date.now() + awaitListing);
     await refresh();
   } catch (err) {
     $('upload-error').textContent = err.message;
-    $('progress-text').textContent = '';
+    clearProgress();
   } finally {
     $('upload-button').disabled = false;
   }
 });
+
+function clearProgress() {
+  state.uploaded = '';
+  $('progress').hidden = true;
+  $('progress-text').textContent = '';
+}
 
 // ---- list ----
 
@@ -191,11 +212,19 @@ async function refresh() {
     state.videos = page.videos;
     state.next = page.next || '';
     render();
+    const now = Date.now();
+    for (const [id, until] of state.awaiting) {
+      if (now > until || state.videos.some((v) => v.id === id)) state.awaiting.delete(id);
+    }
+    // The upload form's progress is done with once its video is ready or has failed.
+    const up = state.videos.find((v) => v.id === state.uploaded);
+    if (up && up.status !== 'pending' && up.status !== 'processing') clearProgress();
   } catch (err) {
     $('upload-error').textContent = err.message;
   }
-  // Poll while anything is still on its way to ready.
-  if (state.token && state.videos.some((v) => v.status === 'pending' || v.status === 'processing')) {
+  // Poll while an upload is still to be listed, or anything listed is on its way to ready.
+  if (state.token && (state.awaiting.size > 0 ||
+      state.videos.some((v) => v.status === 'pending' || v.status === 'processing'))) {
     state.pollTimer = setTimeout(refresh, 1500);
   }
 }
@@ -231,7 +260,10 @@ function playVideo(v) {
   $('player-title').textContent = v.fileName;
   $('player').hidden = false;
   $('player').dataset.id = v.id;
-  $('video').src = sel.value;
+  const video = $('video');
+  video.src = sel.value;
+  // The click on Play is the user's gesture that lets the video start with sound.
+  video.play().catch(() => {});
 }
 
 async function removeVideo(v) {
@@ -241,6 +273,7 @@ async function removeVideo(v) {
       $('video').removeAttribute('src');
       $('player').hidden = true;
     }
+    if (state.uploaded === v.id) clearProgress();
     await refresh();
   } catch (err) {
     $('upload-error').textContent = err.message;
