@@ -184,7 +184,8 @@ function describe(v) {
 function render() {
   const list = $('videos');
   list.replaceChildren();
-  $('empty').hidden = state.videos.length > 0;
+  // An upload on its way is not "no videos", though it is not listed yet.
+  $('empty').hidden = state.videos.length > 0 || state.awaiting.size > 0;
   for (const v of state.videos) {
     const li = $('video-item').content.firstElementChild.cloneNode(true);
     li.dataset.id = v.id;
@@ -211,11 +212,11 @@ async function refresh() {
     const page = await api('GET', '/api/videos');
     state.videos = page.videos;
     state.next = page.next || '';
-    render();
     const now = Date.now();
     for (const [id, until] of state.awaiting) {
       if (now > until || state.videos.some((v) => v.id === id)) state.awaiting.delete(id);
     }
+    render();
     // The upload form's progress is done with once its video is ready or has failed.
     const up = state.videos.find((v) => v.id === state.uploaded);
     if (up && up.status !== 'pending' && up.status !== 'processing') clearProgress();

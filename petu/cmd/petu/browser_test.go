@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,6 @@ func TestBrowser(t *testing.T) {
 		b.shotIfAsked(step)
 	}
 
-	mp4 := `video/mp4; codecs="avc1.640028, mp4a.40.2"`
 	do("sign in",
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("local-name")),
@@ -52,11 +52,12 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#local-sign-in button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.ID("upload")),
 	)
-	who := must(t, ctx, chromedp.TextContent(chromedp.ID("who-name")))
-	if who != "Ada" {
+	if who := must(t, ctx, "signed-in name", chromedp.TextContent(chromedp.ID("who-name"))); who != "Ada" {
 		t.Errorf("signed in as %q, want Ada", who)
 	}
-	canPlay := must(t, ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.createElement('video').canPlayType(%q)`, mp4)))
+	const mp4 = `video/mp4; codecs="avc1.640028, mp4a.40.2"` // High profile 4.0, AAC-LC, as petu makes
+	canPlay := must(t, ctx, "canPlayType", chromedp.Evaluate[string](
+		fmt.Sprintf(`document.createElement('video').canPlayType(%q)`, mp4)))
 	t.Logf("Chromium: canPlayType(%s) = %q", mp4, canPlay)
 	if canPlay == "" {
 		t.Fatalf("this Chromium cannot play H.264/AAC in MP4 (canPlayType %q); petu's renditions are H.264/AAC", mp4)
@@ -86,31 +87,31 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("upload-button")),
 		chromedp.WaitVisible(chromedp.ID("progress")),
 		chromedp.Poll[chromedp.Void](`document.getElementById('progress').value === 100`,
-			chromedp.WithPollingTimeout(0), chromedp.WithPollingMutation()),
+			chromedp.WithPollingTimeout(time.Minute), chromedp.WithPollingMutation()),
+		// The page is done with the upload when its button is enabled again.
+		chromedp.WaitEnabled(chromedp.ID("upload-button")),
 	)
-	// The page is done with the upload when its button is enabled again.
-	must(t, ctx, chromedp.WaitEnabled(chromedp.ID("upload-button")))
 	if n := l.Videos.Len(); n != 0 {
 		t.Fatalf("%d video records while the bus is paused", n)
 	}
 	resume()
-	seen := must(t, ctx, chromedp.Evaluate[[]string](`window.progressSeen`))
+	seen := must(t, ctx, "progress texts", chromedp.Evaluate[[]string](`window.progressSeen`))
 	percent := regexp.MustCompile(`^\d{1,3}%$`)
-	if !containsFunc(seen, percent.MatchString) {
+	if !slices.ContainsFunc(seen, percent.MatchString) {
 		t.Errorf("the progress text never showed a percentage; it showed %q", seen)
 	}
-	if err := must(t, ctx, chromedp.TextContent(chromedp.ID("upload-error"))); err != "" {
-		t.Fatalf("upload error on the page: %q", err)
+	if msg := must(t, ctx, "upload error", chromedp.TextContent(chromedp.ID("upload-error"))); msg != "" {
+		t.Fatalf("upload error on the page: %q", msg)
 	}
 
 	// The list polls while the upload is on its way; wait until the item says ready, or failed.
 	type item struct{ ID, Status, Name, Detail string }
-	it := must(t, ctx, chromedp.Poll[item](`(() => {
+	it := must(t, ctx, "wait for the video to be ready", chromedp.Poll[item](`(() => {
 		const li = document.querySelector('#videos li.video');
 		if (!li || (li.dataset.status !== 'ready' && li.dataset.status !== 'failed')) return null;
 		return { ID: li.dataset.id, Status: li.querySelector('.status').textContent,
 			Name: li.querySelector('.name').textContent, Detail: li.querySelector('.detail').textContent };
-	})()`, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(100*time.Millisecond)))
+	})()`, chromedp.WithPollingTimeout(2*time.Minute), chromedp.WithPollingInterval(100*time.Millisecond)))
 	b.shotIfAsked("ready")
 	if it.Status != "ready" {
 		t.Fatalf("the video is %s: %s", it.Status, it.Detail)
@@ -118,35 +119,39 @@ func TestBrowser(t *testing.T) {
 	if it.Name != "clip.mp4" || !strings.Contains(it.Detail, "480p") || !strings.Contains(it.Detail, "720p") {
 		t.Errorf("list item: name %q, detail %q; want clip.mp4 with 720p and 480p", it.Name, it.Detail)
 	}
+	// Once its video is ready, the upload form lets go of it.
+	do("upload form cleared", chromedp.WaitNotVisible(chromedp.ID("progress")))
 
 	do("play",
 		chromedp.Click(chromedp.CSS(`#videos li.video .play`)),
 		chromedp.WaitVisible(chromedp.ID("player")),
 	)
-	options := must(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#rendition option')].map((o) => o.textContent)`))
-	if want := []string{"480p (854×480)", "720p (1280×720)"}; strings.Join(options, "|") != strings.Join(want, "|") {
+	options := must(t, ctx, "renditions", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('#rendition option')].map((o) => o.textContent)`))
+	if want := []string{"480p (854×480)", "720p (1280×720)"}; !slices.Equal(options, want) {
 		t.Fatalf("renditions offered: %q, want %q", options, want)
 	}
-	// Choose with the keyboard, as a user does: the change is a user gesture, so play() may start
-	// sound. Down to 720p, then back up to 480p.
+	// Choose with the keyboard, as a user does: down to 720p, then back up to 480p.
 	do("choose 480p",
 		chromedp.Focus(chromedp.ID("rendition")),
 		chromedp.KeyEvent(kb.ArrowDown),
-		chromedp.Poll[chromedp.Void](`document.getElementById('rendition').selectedIndex === 1`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('rendition').selectedIndex === 1`,
+			chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.KeyEvent(kb.ArrowUp),
-		chromedp.Poll[chromedp.Void](`document.getElementById('rendition').selectedIndex === 0`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('rendition').selectedIndex === 0`,
+			chromedp.WithPollingTimeout(10*time.Second)),
 	)
 	type media struct {
 		ReadyState, Width, Height int
 		Src, Want, Error          string
 	}
-	m := must(t, ctx, chromedp.Poll[media](`(() => {
+	// readyState 2 is HAVE_CURRENT_DATA: the browser has decoded a frame of the chosen rendition.
+	m := must(t, ctx, "wait for the video element", chromedp.Poll[media](`(() => {
 		const v = document.getElementById('video'), want = document.getElementById('rendition').value;
 		if (v.error) return { Error: v.error.code + ': ' + v.error.message, Src: v.currentSrc, Want: want };
 		if (v.currentSrc !== want || v.readyState < 2) return null;
 		return { ReadyState: v.readyState, Width: v.videoWidth, Height: v.videoHeight, Src: v.currentSrc, Want: want };
-	})()`, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(50*time.Millisecond)))
-	b.shotIfAsked("playing")
+	})()`, chromedp.WithPollingTimeout(time.Minute), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if m.Error != "" {
 		t.Fatalf("the video element failed on %s: MediaError %s", m.Src, m.Error)
 	}
@@ -154,8 +159,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("playing %s: video is %d×%d, want 854×480", m.Src, m.Width, m.Height)
 	}
 	// The chosen rendition plays: time moves on.
-	played := must(t, ctx, chromedp.Poll[float64](`(() => { const v = document.getElementById('video');
-		return v.currentTime > 0 ? v.currentTime : null; })()`, chromedp.WithPollingTimeout(30*time.Second)))
+	played := must(t, ctx, "wait for playback", chromedp.Poll[float64](`(() => {
+		const v = document.getElementById('video');
+		return v.currentTime > 0 ? v.currentTime : null;
+	})()`, chromedp.WithPollingTimeout(time.Minute)))
+	b.shotIfAsked("playing")
 	t.Logf("the 480p rendition reached readyState %d and played to %.2f s", m.ReadyState, played)
 
 	do("delete",
@@ -163,7 +171,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("empty")),
 		chromedp.WaitNotVisible(chromedp.ID("player")),
 	)
-	if n := must(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#videos li').length`)); n != 0 {
+	if n := must(t, ctx, "list after delete", chromedp.Evaluate[int](`document.querySelectorAll('#videos li').length`)); n != 0 {
 		t.Errorf("%d items left in the list after delete", n)
 	}
 	settle(t, ctx, l)
@@ -172,23 +180,14 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// must runs one action and fails the test on its error.
-func must[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+// must runs one action and fails the test, naming the step, on its error.
+func must[T any](t *testing.T, ctx context.Context, step string, a chromedp.Action[T]) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", step, err)
 	}
 	return v
-}
-
-func containsFunc(s []string, f func(string) bool) bool {
-	for _, e := range s {
-		if f(e) {
-			return true
-		}
-	}
-	return false
 }
 
 // requireChromium returns the path of Chromium, and skips without it unless SERVOUS_REQUIRE_PEERS=1
