@@ -77,15 +77,18 @@ func (b *Bucket) canSignWith(creds *aws.Credentials) error {
 	return nil
 }
 
-// urlSignature signs what a signed URL fixes: method, bucket, key, time, expiry, content type and
-// credentials.
+// urlSignature signs what a signed URL fixes: method, bucket, key, content type and every query
+// parameter but the signature (time, expiry, credentials and anything added), as SigV4 does, so
+// no parameter can be added or changed.
 func urlSignature(secret []byte, method, bucket, key string, q url.Values, contentType string) string {
+	signed := url.Values{}
+	for k, v := range q {
+		if k != "X-Amz-Signature" {
+			signed[k] = v
+		}
+	}
 	m := hmac.New(sha256.New, secret)
-	for _, s := range []string{
-		algorithm, method, bucket, key,
-		q.Get("X-Amz-Date"), q.Get("X-Amz-Expires"), contentType,
-		q.Get("X-Amz-Credential"), q.Get("X-Amz-Security-Token"),
-	} {
+	for _, s := range []string{algorithm, method, bucket, key, contentType, signed.Encode()} {
 		// Length prefixes keep one field from running into the next.
 		fmt.Fprintf(m, "%d:%s\n", len(s), s)
 	}

@@ -784,6 +784,9 @@ func testSignedURLGet(t *testing.T, tg Target) {
 	if code, _ := get(t, tg, tamper(t, u, "X-Amz-Expires", "604800")); code != http.StatusForbidden {
 		t.Errorf("GET with the expiry changed = %d, want 403", code)
 	}
+	if code, _ := get(t, tg, tamper(t, u, "response-content-type", "text/html")); code != http.StatusForbidden {
+		t.Errorf("GET with a query parameter added = %d, want 403", code)
+	}
 	if code, _ := put(t, tg, u, "", "overwrite"); code != http.StatusForbidden {
 		t.Errorf("PUT to a URL signed for GET = %d, want 403", code)
 	}
