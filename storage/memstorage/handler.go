@@ -61,6 +61,10 @@ func fromError(err error) *s3Error {
 // PUT of signed URLs, and POST of upload forms, answering as S3 does (XML errors, 403 for an
 // expired, tampered or unsigned request or one its signer's policy forbids, 400 EntityTooLarge
 // for a file over the form's limit). Unsigned requests are refused: the bucket is private.
+//
+// The handler reads the key from the request path below the base URL's path, so mount it where
+// the path arrives unchanged: http.ServeMux cleans paths ("a//b", "./", "../") and redirects
+// them, which keys with such segments do not survive.
 func (b *Bucket) Handler() http.Handler { return http.HandlerFunc(b.serveHTTP) }
 
 func (b *Bucket) serveHTTP(w http.ResponseWriter, r *http.Request) {
