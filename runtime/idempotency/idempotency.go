@@ -121,10 +121,24 @@ func New(t table.Table[Record], opts *Options) *Store {
 	return &Store{t: t, o: o}
 }
 
-// cleanupTimeout bounds the writes made after the handler returns, which use a context that
-// outlives the invocation's: a handler that failed because its context ended must still
-// release its record.
+// cleanupTimeout bounds the writes made after the handler returns once the invocation's context
+// has ended or is about to: a handler that failed because its context ended must still release
+// its record.
 const cleanupTimeout = 5 * time.Second
+
+// cleanupContext is the context of the writes that settle a record: the invocation's own while
+// it has no deadline, otherwise one that outlives it by up to cleanupTimeout.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok && ctx.Err() == nil {
+		return context.WithCancel(ctx)
+	}
+	d := cleanupTimeout
+	if ok {
+		d = max(d, time.Until(dl))
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
 
 // Do runs fn at most once for key and returns its result, or the result stored by the run
 // that completed earlier. payload is what Options.ValidatePayload hashes. The errors are
@@ -197,7 +211,7 @@ func (s *Store) Do(ctx context.Context, key string, payload []byte, fn func(cont
 func (s *Store) run(ctx context.Context, rec Record, fn func(context.Context) ([]byte, error)) (out []byte, err error) {
 	settled := false
 	release := func() error {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
 		return s.t.Delete(cctx, table.Key{Partition: table.String(rec.ID)}, nil)
 	}
@@ -219,7 +233,7 @@ func (s *Store) run(ctx context.Context, rec Record, fn func(context.Context) ([
 	rec.Data = string(out)
 	rec.InProgressExpiresAt = 0
 	rec.ExpiresAt = s.o.Now().Add(s.o.Expiry).Unix()
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	if err := s.t.Put(cctx, &rec, nil); err != nil {
 		return nil, fmt.Errorf("idempotency: saving the result: %w", err)
