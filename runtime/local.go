@@ -101,7 +101,7 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		lc = *parent
 	}
 	if lc.AwsRequestID == "" {
-		lc.AwsRequestID = newRequestID()
+		lc.AwsRequestID = NewRequestID()
 	}
 	if lc.InvokedFunctionArn == "" {
 		lc.InvokedFunctionArn = l.arn
@@ -168,8 +168,10 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 }
 
-// newRequestID returns a random version 4 UUID, the form of Lambda's request ids.
-func newRequestID() string {
+// NewRequestID returns a random version 4 UUID, the form of Lambda's request ids. Event sources
+// that keep one request id across the retries of an invocation, as Lambda's asynchronous
+// invocation does, put it in the context given to Local.Invoke.
+func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

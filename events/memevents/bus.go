@@ -306,9 +306,9 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 	b.addPending(n)
 	b.deliveries.Add(int64(n))
 	for i, s := range matched {
-		s.enqueue(&delivery{event: e, requestID: newRequestID(), published: now})
+		s.enqueue(&delivery{event: e, requestID: runtime.NewRequestID(), published: now})
 		if dups != nil && dups[i] {
-			s.enqueue(&delivery{event: e, requestID: newRequestID(), published: now})
+			s.enqueue(&delivery{event: e, requestID: runtime.NewRequestID(), published: now})
 		}
 	}
 	return nil
