@@ -156,7 +156,12 @@ func (t *Table[T]) encodeCursor(lek map[string]types.AttributeValue, desc bool) 
 		if !ok {
 			continue
 		}
-		c.Keys[name] = [2]string{kv.Kind().String(), kv.Text()}
+		text := kv.Text()
+		if kv.Kind() == table.KindBinary {
+			// JSON strings hold UTF-8 only; binary keys travel as base64.
+			text = base64.StdEncoding.EncodeToString(kv.Bytes())
+		}
+		c.Keys[name] = [2]string{kv.Kind().String(), text}
 	}
 	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -181,7 +186,11 @@ func (t *Table[T]) decodeCursor(s string, partition table.Value, desc bool) (ite
 		case "N":
 			v = table.NumberText(kv[1])
 		case "B":
-			v = table.Binary([]byte(kv[1]))
+			b, err := base64.StdEncoding.DecodeString(kv[1])
+			if err != nil {
+				return nil, bad
+			}
+			v = table.Binary(b)
 		default:
 			return nil, bad
 		}

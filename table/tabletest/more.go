@@ -323,6 +323,67 @@ func (s *suite) testQueryNumberSort(t *testing.T) {
 	wantErr(t, "string condition on a number sort key", err, table.ErrInvalidArgument)
 }
 
+func (s *suite) testQueryBinarySort(t *testing.T) {
+	tb := s.newTable(t, BinarySort)
+	keys := [][]byte{{0x00}, {0x01}, {0x01, 0x00}, {0x01, 0xff}, {0x01, 0xff, 0x05}, {0x02}, {0x02, 0x00}, {0xff}, {0xff, 0xff}, {0xff, 0xff, 0x01}}
+	var items []Item
+	for _, k := range keys {
+		items = append(items, Item{PK: "b", Bin: k, Note: fmt.Sprintf("%x", k)})
+	}
+	if err := tb.BatchWrite(t.Context(), items, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		prefix []byte
+		want   []string
+	}{
+		// The key 0x02 sorts right after every key beginning with 0x01 and must not match.
+		{"prefix 01", []byte{0x01}, []string{"01", "0100", "01ff", "01ff05"}},
+		{"prefix 01ff", []byte{0x01, 0xff}, []string{"01ff", "01ff05"}},
+		{"prefix ffff", []byte{0xff, 0xff}, []string{"ffff", "ffff01"}},
+		{"prefix 03", []byte{0x03}, nil},
+	} {
+		for _, desc := range []bool{false, true} {
+			want := slices.Clone(tc.want)
+			if desc {
+				slices.Reverse(want)
+			}
+			var got []string
+			for it, err := range table.All(t.Context(), tb, table.String("b"), &table.QueryOptions{Sort: table.SortPrefix(table.Binary(tc.prefix)), Descending: desc, Limit: 2}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, it.Note)
+				if len(got) > len(keys) {
+					t.Fatalf("%s descending=%v: query returns more items than stored: %v", tc.name, desc, got)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s descending=%v (-want +got):\n%s", tc.name, desc, diff)
+			}
+		}
+	}
+	got := queryAll(t, tb, table.String("b"), table.QueryOptions{Sort: table.SortGT(table.Binary([]byte{0x01, 0xff})), Limit: 3})
+	if len(got) != 6 {
+		t.Errorf("binary keys above 01ff: %d items, want 6", len(got))
+	}
+	p := mustGet(t, tb, table.Key{Partition: table.String("b"), Sort: table.Binary([]byte{0x01, 0xff, 0x05})})
+	if p.Note != "01ff05" {
+		t.Errorf("Get by binary sort key = %+v", p)
+	}
+	err := tb.Put(t.Context(), &Item{PK: "b", Bin: []byte{0x01}, Note: "again"}, &table.PutOptions{If: table.BeginsWith("bin", []byte{0x01})})
+	if err != nil {
+		t.Errorf("Put if the binary key begins with 01: %v", err)
+	}
+	err = tb.Put(t.Context(), &Item{PK: "b", Bin: []byte{0x02}, Note: "again"}, &table.PutOptions{If: table.BeginsWith("bin", []byte{0x01})})
+	wantErr(t, "Put of key 02 if it begins with 01", err, table.ErrConditionFailed)
+	err = tb.Put(t.Context(), &Item{PK: "b", Bin: []byte{0xff, 0xff, 0x01}}, &table.PutOptions{If: table.BeginsWith("bin", []byte{0xff, 0xff})})
+	if err != nil {
+		t.Errorf("Put if the binary key begins with ffff: %v", err)
+	}
+}
+
 func (s *suite) testPartitionOnly(t *testing.T) {
 	tb := s.newTable(t, BinaryPartition)
 	k := table.Key{Partition: table.Binary([]byte{0, 1, 2})}

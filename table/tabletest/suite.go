@@ -58,6 +58,12 @@ var (
 		SortKey: "n", SortKeyKind: table.KindNumber,
 		ExpiresAt: "expires_at",
 	}
+	// BinarySort has a string partition key and a binary sort key.
+	BinarySort = table.Schema{
+		PartitionKey: "pk", PartitionKeyKind: table.KindString,
+		SortKey: "bin", SortKeyKind: table.KindBinary,
+		ExpiresAt: "expires_at",
+	}
 	// BinaryPartition has a binary partition key and no sort key.
 	BinaryPartition = table.Schema{
 		PartitionKey: "bin", PartitionKeyKind: table.KindBinary,
@@ -67,7 +73,7 @@ var (
 
 // Schemas lists every schema RunTableTests passes to its constructor, for constructors that
 // prepare tables in advance.
-var Schemas = []table.Schema{Versioned, Plain, NumberSort, BinaryPartition}
+var Schemas = []table.Schema{Versioned, Plain, NumberSort, BinarySort, BinaryPartition}
 
 // NewTable makes an empty table of Items with the schema. Each call must return a table no
 // other call shares.
@@ -102,6 +108,7 @@ func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
 	t.Run("Query", s.testQuery)
 	t.Run("QueryPages", s.testQueryPages)
 	t.Run("QueryNumberSort", s.testQueryNumberSort)
+	t.Run("QueryBinarySort", s.testQueryBinarySort)
 	t.Run("PartitionOnly", s.testPartitionOnly)
 	t.Run("Batch", s.testBatch)
 	t.Run("ItemSize", s.testItemSize)
