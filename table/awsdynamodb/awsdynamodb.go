@@ -158,6 +158,11 @@ func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
 	if err != nil {
 		return nil, k, err
 	}
+	// Refuse locally what DynamoDB would refuse or the JSON encoding would mangle: numbers
+	// out of range, strings that are not UTF-8.
+	if err := item.Normalize(it); err != nil {
+		return nil, k, err
+	}
 	return it, k, nil
 }
 

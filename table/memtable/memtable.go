@@ -240,11 +240,11 @@ func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
 	if err != nil {
 		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
 	}
-	if err := item.Normalize(it); err != nil {
-		return nil, table.Key{}, err
-	}
 	k, err := item.KeyOf(t.schema, it)
 	if err != nil {
+		return nil, k, err
+	}
+	if err := item.Normalize(it); err != nil {
 		return nil, k, err
 	}
 	return it, k, nil

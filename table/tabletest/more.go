@@ -650,4 +650,13 @@ func (s *suite) testInvalidArguments(t *testing.T) {
 		wantErr(t, fmt.Sprintf("Put with condition %+v", c), err, table.ErrInvalidArgument)
 	}
 	wantErr(t, "Put of nil", tb.Put(ctx, nil, nil), table.ErrInvalidArgument)
+	wantErr(t, "Put of a string that is not UTF-8", tb.Put(ctx, &Item{PK: "p", SK: "s", Note: "bad \xff"}, nil), table.ErrInvalidArgument)
+	wantErr(t, "Put of a key that is not UTF-8", tb.Put(ctx, &Item{PK: "p", SK: "\xff"}, nil), table.ErrInvalidKey)
+	_, err = tb.Update(ctx, key("p", "s"), []table.Change{table.Set("note", "\xfe")}, nil)
+	wantErr(t, "Update to a string that is not UTF-8", err, table.ErrInvalidArgument)
+	_, err = tb.Update(ctx, key("p", "s"), []table.Change{table.Add("count", table.NumberText("1e200"))}, nil)
+	wantErr(t, "Update adding a number beyond DynamoDB's range", err, table.ErrInvalidArgument)
+	if got := mustGet(t, tb, key("p", "s")); got.Note != "" || got.Count != 0 {
+		t.Errorf("refused writes changed the item: %+v", got)
+	}
 }

@@ -121,14 +121,7 @@ func Marshal(v any) (types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal %T: %w: %w", v, table.ErrInvalidArgument, err)
 	}
-	if n, ok := av.(*types.AttributeValueMemberN); ok {
-		s, err := NormalizeNumber(n.Value)
-		if err != nil {
-			return nil, err
-		}
-		av = &types.AttributeValueMemberN{Value: s}
-	}
-	return av, nil
+	return normalizeValue(av)
 }
 
 // Normalize rewrites the item's numbers, at any depth, in canonical form, so that the

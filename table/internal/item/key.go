@@ -3,6 +3,7 @@ package item
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
@@ -34,6 +35,9 @@ func checkPart(role, name string, kind table.Kind, v table.Value, max int) error
 		return fmt.Errorf("%s key %q is empty: %w", role, name, table.ErrInvalidKey)
 	case v.Len() > max:
 		return fmt.Errorf("%s key %q has %d bytes, more than %d: %w", role, name, v.Len(), max, table.ErrInvalidKey)
+	}
+	if kind == table.KindString && !utf8.ValidString(v.Text()) {
+		return fmt.Errorf("%s key %q is not valid UTF-8: %w", role, name, table.ErrInvalidKey)
 	}
 	if kind == table.KindNumber {
 		if _, err := NormalizeNumber(v.Text()); err != nil {
