@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/servous/servous/events"
+	"github.com/servous/servous/storage"
 	"github.com/servous/servous/table"
 	"github.com/servous/servous/transcode"
 )
@@ -51,6 +52,16 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 	if o.Size <= 0 {
 		log.WarnContext(ctx, "petu on-upload: dropped an empty upload")
 		return nil
+	}
+	// A notification can arrive again long after the first, when the video may be gone: only
+	// the object it announced, still there, makes a video.
+	info, err := a.Uploads.Head(ctx, o.Key)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && o.ETag != "" && !storage.ETagsEqual(info.ETag, o.ETag)) {
+		log.InfoContext(ctx, "petu on-upload: dropped a notification of an object that is gone or replaced")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("petu on-upload: head %s: %w", videoID, err)
 	}
 	now := a.cfg.Now().UTC()
 	created := o.Time

@@ -209,15 +209,15 @@ func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
 }
 
 // calls are the AWS actions each function's code makes: the API lists, reads and deletes
-// records and objects and cancels jobs; on-upload writes records and creates jobs as the
-// MediaConvert role; on-transcoded updates records and removes redundant or orphaned renditions.
+// records and objects and cancels jobs; on-upload checks the upload is there (HeadObject needs
+// s3:GetObject), writes records and creates jobs as the MediaConvert role; on-transcoded updates records and removes redundant or orphaned renditions.
 var calls = map[string][]string{
 	"cmd/api": {
 		"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem",
 		"s3:ListBucket", "s3:GetObject", "s3:DeleteObject", "mediaconvert:CancelJob",
 	},
 	"cmd/on-upload": {
-		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+		"s3:GetObject", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 		"mediaconvert:CreateJob", "iam:PassRole",
 	},
 	"cmd/on-transcoded": {

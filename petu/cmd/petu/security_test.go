@@ -170,3 +170,39 @@ func TestEventKeysValidated(t *testing.T) {
 		t.Errorf("bad keys were retried: %+v", st)
 	}
 }
+
+// TestReplayAfterDelete delivers an upload's notification again after its video was deleted, as
+// S3 may: the video stays deleted.
+func TestReplayAfterDelete(t *testing.T) {
+	ctx := t.Context()
+	l, base := startLocal(t, config{})
+	alice := signIn(t, l, base, "alice")
+	watch := watchJobs(t, l, 1)
+	up, err := upload(ctx, alice, "cat.mp4", "video/mp4", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-watch.done
+	settle(t, ctx, l)
+	info, err := l.Uploads.Head(ctx, up.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.do(ctx, http.MethodDelete, "/api/videos/"+up.VideoID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e, err := events.NewObjectEvent(events.ObjectEvent{
+		Name: events.ObjectCreatedPost, Bucket: uploadsBucket, Key: up.Key, Size: info.Size, ETag: info.ETag,
+		Sequencer: "0A", Time: info.LastModified,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Bus.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, ctx, l)
+	if n := l.Videos.Len(); n != 0 {
+		t.Errorf("%d records after the replay of a deleted video's upload", n)
+	}
+}
