@@ -151,6 +151,10 @@ func (d *Dynalite) Close() error {
 	return nil
 }
 
+// watchStdin starts dynalite's cli.js, given as the first argument (so that cli.js finds
+// its own arguments after it, where it looks), and exits when stdin ends.
+const watchStdin = `process.stdin.on("end", () => process.exit(0)); process.stdin.resume(); require(process.argv[1]);`
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -165,11 +169,18 @@ func startDynalite(ctx context.Context, node, cli string) (*Dynalite, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	// dynalite runs until killed. Run it under a line of JavaScript that also exits when its
+	// stdin closes, which happens when this process dies without cleaning up, so a crashed
+	// test binary leaves no server behind.
+	cmd := exec.Command(node, "-e", watchStdin, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +204,7 @@ func startDynalite(ctx context.Context, node, cli string) (*Dynalite, error) {
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	stop := func() {
+		_ = stdin.Close()
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}
