@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -28,6 +29,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/servous/servous/identity"
 	"github.com/servous/servous/storage/internal/s3form"
 )
 
@@ -46,6 +48,9 @@ type S3Server struct {
 	backend *backend
 	faker   http.Handler
 	signer  *v4.Signer
+
+	authority identity.Authority
+	prefix    func(identityID string) string
 
 	mu     sync.Mutex
 	skew   time.Duration
@@ -68,6 +73,15 @@ type keyLock struct {
 type S3ServerOptions struct {
 	// Region is the region clients sign for; empty means "us-east-1".
 	Region string
+	// Authority, when set, is asked about the access keys the server does not know, as S3
+	// asks IAM about credentials that STS minted for a Cognito identity: their holder may
+	// read, write and list only under Prefix(identity id). identitytest's Cognito server and
+	// memidentity's pool implement it.
+	Authority identity.Authority
+	// Prefix returns the key prefix an identity of Authority may use, the twin of an IAM
+	// policy on "uploads/${cognito-identity.amazonaws.com:sub}/*". Nil means
+	// "uploads/" + identityID + "/".
+	Prefix func(identityID string) string
 }
 
 // NewS3Server starts a server that the test's cleanup stops.
@@ -83,6 +97,13 @@ func StartS3Server(opts *S3ServerOptions) *S3Server {
 	s := &S3Server{Region: "us-east-1", users: map[string]s3User{}, keyMus: map[string]*keyLock{}}
 	if opts != nil && opts.Region != "" {
 		s.Region = opts.Region
+	}
+	s.prefix = func(id string) string { return "uploads/" + id + "/" }
+	if opts != nil {
+		s.authority = opts.Authority
+		if opts.Prefix != nil {
+			s.prefix = opts.Prefix
+		}
 	}
 	s.Credentials = aws.Credentials{AccessKeyID: "AKIASERVOUSTEST00001", SecretAccessKey: randomHex(20), Source: "storagetest"}
 	s.users[s.Credentials.AccessKeyID] = s3User{creds: s.Credentials, root: true}
@@ -136,6 +157,30 @@ func (s *S3Server) NewBucket(t testing.TB) string {
 		t.Fatalf("create bucket %s: %v", name, err)
 	}
 	return name
+}
+
+// user finds who signed with the access key akid and session token: a user of the server's
+// own, or an identity its Authority vouches for.
+func (s *S3Server) user(ctx context.Context, akid, token string) (s3User, *s3Err) {
+	s.mu.Lock()
+	u, ok := s.users[akid]
+	s.mu.Unlock()
+	switch {
+	case ok && token != u.creds.SessionToken:
+		return s3User{}, &s3Err{http.StatusForbidden, "InvalidToken", "The provided token is malformed or otherwise invalid."}
+	case ok:
+		return u, nil
+	case s.authority == nil:
+		return s3User{}, &s3Err{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
+	}
+	id, secret, err := s.authority.Authenticate(ctx, akid, token)
+	if err != nil {
+		return s3User{}, &s3Err{http.StatusForbidden, "InvalidAccessKeyId", "The credentials are unknown or expired: " + err.Error()}
+	}
+	return s3User{
+		creds:  aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: token, Source: "storagetest"},
+		prefix: s.prefix(id),
+	}, nil
 }
 
 // AddUser returns temporary credentials (with a session token) that the server accepts for
@@ -327,18 +372,13 @@ func (s *S3Server) authenticate(r *http.Request) (s3User, *s3Err) {
 	if len(scopeParts) != 4 || scopeParts[3] != "aws4_request" || terr != nil || signature == "" {
 		return s3User{}, &s3Err{http.StatusBadRequest, "AuthorizationHeaderMalformed", "malformed credential scope or date"}
 	}
-	s.mu.Lock()
-	u, ok := s.users[akid]
-	s.mu.Unlock()
-	if !ok {
-		return s3User{}, &s3Err{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
-	}
 	token := r.Header.Get("X-Amz-Security-Token")
 	if presigned {
 		token = q.Get("X-Amz-Security-Token")
 	}
-	if token != u.creds.SessionToken {
-		return s3User{}, &s3Err{http.StatusForbidden, "InvalidToken", "The provided token is malformed or otherwise invalid."}
+	u, uerr := s.user(r.Context(), akid, token)
+	if uerr != nil {
+		return s3User{}, uerr
 	}
 	if presigned {
 		secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
@@ -540,14 +580,9 @@ func (s *S3Server) servePostForm(w http.ResponseWriter, r *http.Request, bucket 
 	if len(sp) != 4 {
 		return &s3Err{http.StatusBadRequest, "InvalidArgument", "malformed x-amz-credential"}
 	}
-	s.mu.Lock()
-	u, ok := s.users[akid]
-	s.mu.Unlock()
-	if !ok {
-		return &s3Err{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
-	}
-	if fields["x-amz-security-token"] != u.creds.SessionToken {
-		return &s3Err{http.StatusForbidden, "InvalidToken", "The provided token is malformed or otherwise invalid."}
+	u, uerr := s.user(r.Context(), akid, fields["x-amz-security-token"])
+	if uerr != nil {
+		return uerr
 	}
 	if s3form.SignPolicy(u.creds.SecretAccessKey, sp[0], sp[1], fields["policy"]) != fields["x-amz-signature"] {
 		return &s3Err{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."}
