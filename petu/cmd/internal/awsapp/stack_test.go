@@ -168,7 +168,19 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 		t.Fatal(err)
 	}
 
-	s3srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{Region: region})
+	cognito := identitytest.NewServer(nil)
+	if _, err := cognito.AddPool(poolID, &identitytest.PoolOptions{
+		Providers: []memidentity.Provider{issuer.Provider(provider, audience)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cognitoSrv := httptest.NewServer(cognito)
+	t.Cleanup(cognitoSrv.Close)
+
+	// S3 asks the Cognito server about the credentials it minted, as S3 asks IAM about those STS
+	// mints for the pool's authenticated role, whose policy the template limits to
+	// uploads/${cognito-identity.amazonaws.com:sub}/* — the server's default prefix.
+	s3srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{Region: region, Authority: cognito})
 	for _, b := range []string{uploadsBucket, mediaBucket} {
 		if err := s3srv.CreateBucket(b); err != nil {
 			t.Fatal(err)
@@ -176,15 +188,6 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 	}
 	s3c := s3srv.Client()
 	uploads, media := awss3.New(s3c, uploadsBucket, nil), awss3.New(s3c, mediaBucket, nil)
-
-	cognito := identitytest.NewServer(nil)
-	if _, err := cognito.AddPool(poolID, &identitytest.PoolOptions{
-		Providers: []memidentity.Provider{issuer.Provider(provider, audience)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	cognitoSrv := httptest.NewServer(authenticatedRole(cognito, s3srv))
-	t.Cleanup(cognitoSrv.Close)
 
 	jobs := make(publisher, 16)
 	mc := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{
@@ -244,48 +247,6 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 		uploads: uploads, media: media, videos: videos,
 		jobEvents: jobs,
 	}
-}
-
-// authenticatedRole serves Cognito Identity with the credentials of the pool's authenticated
-// role in place of those the pool mints: in AWS, GetCredentialsForIdentity gets them from STS
-// for the role, and S3 knows them with the role's policy, which the template limits to
-// uploads/${cognito-identity.amazonaws.com:sub}/*. The S3 server knows only the credentials it
-// makes, so the role's are made by it, for the same prefix.
-func authenticatedRole(cognito *identitytest.Server, s3srv *storagetest.S3Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), "."+identitytest.OpGetCredentialsForIdentity) {
-			cognito.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		cognito.ServeHTTP(rec, r)
-		res := rec.Result()
-		body := rec.Body.Bytes()
-		if res.StatusCode == http.StatusOK {
-			var out struct {
-				IdentityId  string
-				Credentials struct {
-					AccessKeyId  string
-					SecretKey    string
-					SessionToken string
-					Expiration   float64
-				}
-			}
-			if err := json.Unmarshal(body, &out); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			c := s3srv.AddUser(petu.UploadPrefix + out.IdentityId + "/")
-			out.Credentials.AccessKeyId, out.Credentials.SecretKey, out.Credentials.SessionToken = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
-			body, _ = json.Marshal(out)
-		}
-		for k, v := range res.Header {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(res.StatusCode)
-		w.Write(body)
-	})
 }
 
 // memStack is the same app on the in-memory adapters, its functions run in-process with the
