@@ -299,4 +299,3 @@ func (s *Subscription) callOnFailure(f Failure) (ok bool) {
 	s.onFailure(f)
 	return true
 }
-
