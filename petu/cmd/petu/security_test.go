@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -204,5 +207,57 @@ func TestReplayAfterDelete(t *testing.T) {
 	settle(t, ctx, l)
 	if n := l.Videos.Len(); n != 0 {
 		t.Errorf("%d records after the replay of a deleted video's upload", n)
+	}
+}
+
+// TestListNewestFirstInPages lists a caller's videos in pages, newest first, and refuses bad
+// paging parameters.
+func TestListNewestFirstInPages(t *testing.T) {
+	ctx := t.Context()
+	l, base := startLocal(t, config{})
+	ann := signIn(t, l, base, "ann")
+	var up petu.UploadResponse
+	if err := ann.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4"}, &up); err != nil {
+		t.Fatal(err)
+	}
+	owner, _, _, err := petu.ParseUploadKey(up.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var videos []petu.Video
+	for i := range 5 {
+		id := fmt.Sprintf("%012x%08x", start.Add(time.Duration(i)*time.Second).UnixMilli(), i)
+		videos = append(videos, petu.Video{Owner: owner, ID: id, FileName: fmt.Sprintf("v%d.mp4", i), Status: petu.StatusPending})
+	}
+	if err := l.Videos.BatchWrite(ctx, videos, nil); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		var list petu.VideoList
+		if err := ann.do(ctx, http.MethodGet, "/api/videos?limit=2&cursor="+url.QueryEscape(cursor), nil, &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range list.Videos {
+			names = append(names, v.FileName)
+		}
+		if cursor = list.Next; cursor == "" {
+			break
+		}
+	}
+	if want := []string{"v4.mp4", "v3.mp4", "v2.mp4", "v1.mp4", "v0.mp4"}; !slices.Equal(names, want) {
+		t.Errorf("listed %v, want %v", names, want)
+	}
+	for _, q := range []string{"?limit=0", "?limit=101", "?limit=x", "?cursor=not-a-cursor"} {
+		err := ann.do(ctx, http.MethodGet, "/api/videos"+q, nil, nil)
+		var he *httpError
+		if !errors.As(err, &he) || he.status != http.StatusBadRequest {
+			t.Errorf("GET /api/videos%s: %v, want 400", q, err)
+		}
 	}
 }
