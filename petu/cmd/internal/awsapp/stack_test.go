@@ -14,11 +14,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -82,6 +86,8 @@ type stack struct {
 	videos         table.Table[petu.Video]
 	// jobEvents receives the transcoder's "MediaConvert Job State Change" events.
 	jobEvents <-chan events.Event
+	// calls notes the AWS calls each function made; nil in memory.
+	calls *callLog
 }
 
 // publisher is an events.Publisher handing events to a channel, for the test to deliver as
@@ -155,6 +161,22 @@ func TestStack(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the stack on AWS's wire protocol ended otherwise than the in-memory one (-memory +aws):\n%s", diff)
 	}
+
+	// Every call a function made is one its policy in the template allows.
+	fns := templateFunctions(t, loadTemplate(t))
+	for _, fn := range functions {
+		made := aws.calls.made(fn.name)
+		if len(made) == 0 {
+			t.Errorf("%s made no AWS call the proxies saw", fn.name)
+		}
+		allowed := allowedActions(fns["cmd/"+fn.name])
+		for _, a := range made {
+			if !allowed[a] {
+				t.Errorf("%s calls %s, which its policy in the template does not allow", fn.name, a)
+			}
+		}
+		t.Logf("%s called %v", fn.name, made)
+	}
 	t.Logf("outcome: %+v", got)
 }
 
@@ -202,14 +224,17 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 		t.Fatal(err)
 	}
 
+	// The functions reach S3, DynamoDB and MediaConvert through proxies that note which
+	// function made which call, for the check against the template's policies.
+	calls := &callLog{seen: map[string]map[string]bool{}}
 	env := map[string]string{
 		"AWS_REGION":                        region,
 		"AWS_ACCESS_KEY_ID":                 s3srv.Credentials.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":             s3srv.Credentials.SecretAccessKey,
-		"AWS_ENDPOINT_URL_S3":               s3srv.URL,
-		"AWS_ENDPOINT_URL_DYNAMODB":         dyn.Endpoint,
+		"AWS_ENDPOINT_URL_S3":               calls.proxy(t, s3srv.URL, s3Actions),
+		"AWS_ENDPOINT_URL_DYNAMODB":         calls.proxy(t, dyn.Endpoint, dynamoDBActions),
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY": cognitoSrv.URL,
-		"AWS_ENDPOINT_URL_MEDIACONVERT":     mc.URL,
+		"AWS_ENDPOINT_URL_MEDIACONVERT":     calls.proxy(t, mc.URL, mediaConvertActions),
 		"AWS_EC2_METADATA_DISABLED":         "true",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":       "30",
 		awsapp.EnvUploadsBucket:             uploadsBucket,
@@ -224,6 +249,7 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 	for _, fn := range functions {
 		e := maps.Clone(env)
 		e["AWS_LAMBDA_FUNCTION_NAME"] = "petu-" + fn.name
+		e["AWS_SDK_UA_APP_ID"] = fn.name // names the caller in the SDK's User-Agent
 		fns[fn.name] = runtimetest.Run(t, filepath.Join(bins, fn.name, "bootstrap"), &runtimetest.Options{Env: e})
 	}
 	t.Cleanup(func() {
@@ -242,7 +268,8 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 		}
 	})
 	return &stack{
-		api: fns["api"], onUpload: fns["on-upload"], onTranscoded: fns["on-transcoded"],
+		calls: calls,
+		api:   fns["api"], onUpload: fns["on-upload"], onTranscoded: fns["on-transcoded"],
 		client:  s3srv.HTTPClient(),
 		uploads: uploads, media: media, videos: videos,
 		jobEvents: jobs,
@@ -735,4 +762,87 @@ func textual(contentType string) bool {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	return strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "application/xml" ||
 		mt == "application/x-www-form-urlencoded" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml")
+}
+
+// callLog notes the AWS actions each function's requests need, as IAM would check them. The
+// SDK names the function in its User-Agent ("app/<name>", from AWS_SDK_UA_APP_ID).
+type callLog struct {
+	mu   sync.Mutex
+	seen map[string]map[string]bool
+}
+
+var appIDRE = regexp.MustCompile(`(?:^| )app/([^ ]+)`)
+
+// proxy starts a reverse proxy to target that notes the actions of each request, and returns
+// its URL. The Host header is kept, so signatures made for the proxy still verify.
+func (c *callLog) proxy(t *testing.T, target string, actions func(*http.Request) []string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(u)
+		r.Out.Host = r.In.Host
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m := appIDRE.FindStringSubmatch(r.Header.Get("User-Agent")); m != nil {
+			c.mu.Lock()
+			if c.seen[m[1]] == nil {
+				c.seen[m[1]] = map[string]bool{}
+			}
+			for _, a := range actions(r) {
+				c.seen[m[1]][a] = true
+			}
+			c.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func (c *callLog) made(fn string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.seen[fn]))
+}
+
+// s3Actions maps a path-style S3 request to the IAM actions it needs.
+func s3Actions(r *http.Request) []string {
+	_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	switch {
+	case r.Method == http.MethodPost && r.URL.Query().Has("delete"):
+		return []string{"s3:DeleteObject"}
+	case key == "" && r.Method == http.MethodGet:
+		return []string{"s3:ListBucket"}
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		return []string{"s3:GetObject"}
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		return []string{"s3:GetObject", "s3:PutObject"}
+	case r.Method == http.MethodPut || r.Method == http.MethodPost:
+		return []string{"s3:PutObject"}
+	case r.Method == http.MethodDelete:
+		return []string{"s3:DeleteObject"}
+	}
+	return []string{"s3:unknown " + r.Method}
+}
+
+// dynamoDBActions maps a DynamoDB request to its action: the operation in X-Amz-Target.
+func dynamoDBActions(r *http.Request) []string {
+	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	return []string{"dynamodb:" + op}
+}
+
+// mediaConvertActions maps a MediaConvert request to the IAM actions it needs; creating a job
+// passes the job's role to MediaConvert.
+func mediaConvertActions(r *http.Request) []string {
+	switch r.Method {
+	case http.MethodPost:
+		return []string{"mediaconvert:CreateJob", "iam:PassRole"}
+	case http.MethodGet:
+		return []string{"mediaconvert:GetJob"}
+	case http.MethodDelete:
+		return []string{"mediaconvert:CancelJob"}
+	}
+	return []string{"mediaconvert:unknown " + r.Method}
 }

@@ -1,4 +1,4 @@
-package petu_test
+package awsapp_test
 
 import (
 	"go/ast"
@@ -18,11 +18,14 @@ import (
 	"github.com/servous/servous/table"
 )
 
+// templatePath is petu's deployment template, which sets the variables this package reads.
+const templatePath = "../../../template.yaml"
+
 // loadTemplate reads template.yaml into plain maps and slices, with CloudFormation's short
 // forms turned into their long ones (!Ref x → {"Ref": x}, !GetAtt → {"Fn::GetAtt": …}).
 func loadTemplate(t *testing.T) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile("template.yaml")
+	data, err := os.ReadFile(templatePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +76,7 @@ func lookup(v any, path ...string) any {
 }
 
 // functions maps each Lambda function's code path to its resource in the template.
-func functions(t *testing.T, tpl map[string]any) map[string]map[string]any {
+func templateFunctions(t *testing.T, tpl map[string]any) map[string]map[string]any {
 	fns := map[string]map[string]any{}
 	for _, r := range lookup(tpl, "Resources").(map[string]any) {
 		r := r.(map[string]any)
@@ -87,7 +90,7 @@ func functions(t *testing.T, tpl map[string]any) map[string]map[string]any {
 // TestTemplateFunctionsBuild builds every function the template names, as Lambda runs them.
 func TestTemplateFunctionsBuild(t *testing.T) {
 	tpl := loadTemplate(t)
-	fns := functions(t, tpl)
+	fns := templateFunctions(t, tpl)
 	want := []string{"cmd/api", "cmd/on-transcoded", "cmd/on-upload"}
 	var got []string
 	for dir := range fns {
@@ -103,7 +106,7 @@ func TestTemplateFunctionsBuild(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"build", "-tags", "lambda.norpc", "-o", out + "/"}
 	for _, dir := range got {
-		args = append(args, "./"+dir)
+		args = append(args, "github.com/servous/servous/petu/"+dir)
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
@@ -120,7 +123,7 @@ func TestTemplateFunctionsBuild(t *testing.T) {
 // envVars returns the environment variables awsapp reads: its Env… constants.
 func envVars(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "cmd/internal/awsapp/awsapp.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "awsapp.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +151,7 @@ func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
 	tpl := loadTemplate(t)
 	resources := lookup(tpl, "Resources").(map[string]any)
 	global, _ := lookup(tpl, "Globals", "Function", "Environment", "Variables").(map[string]any)
-	for dir, fn := range functions(t, tpl) {
+	for dir, fn := range templateFunctions(t, tpl) {
 		env := map[string]any{}
 		for k, v := range global {
 			env[k] = v
@@ -208,7 +211,8 @@ func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
 	}
 }
 
-// calls are the AWS actions each function's code makes: the API lists, reads and deletes
+// calls are the AWS actions each function's code makes, including paths TestStack does not
+// take (it checks the calls it sees against the template too): the API lists, reads and deletes
 // records and objects and cancels jobs; on-upload checks the upload is there (HeadObject needs
 // s3:GetObject), writes records and creates jobs as the MediaConvert role; on-transcoded updates records and removes redundant or orphaned renditions.
 var calls = map[string][]string{
@@ -230,20 +234,8 @@ var calls = map[string][]string{
 // wildcard actions.
 func TestTemplatePolicies(t *testing.T) {
 	tpl := loadTemplate(t)
-	for dir, fn := range functions(t, tpl) {
-		allowed := map[string]bool{}
-		for _, p := range lookup(fn, "Properties", "Policies").([]any) {
-			for _, st := range lookup(p, "Statement").([]any) {
-				switch a := lookup(st, "Action").(type) {
-				case string:
-					allowed[a] = true
-				case []any:
-					for _, a := range a {
-						allowed[a.(string)] = true
-					}
-				}
-			}
-		}
+	for dir, fn := range templateFunctions(t, tpl) {
+		allowed := allowedActions(fn)
 		for a := range allowed {
 			if strings.Contains(a, "*") {
 				t.Errorf("%s: wildcard action %s", dir, a)
@@ -262,4 +254,24 @@ func TestTemplatePolicies(t *testing.T) {
 		!strings.HasSuffix(lookup(st[0], "Resource", "Fn::Sub").(string), "/uploads/${!cognito-identity.amazonaws.com:sub}/*") {
 		t.Errorf("authenticated role policy %v, want only s3:PutObject under uploads/${cognito-identity.amazonaws.com:sub}/", st)
 	}
+}
+
+// allowedActions lists the actions a function's policies in the template allow.
+func allowedActions(fn map[string]any) map[string]bool {
+	allowed := map[string]bool{}
+	policies, _ := lookup(fn, "Properties", "Policies").([]any)
+	for _, p := range policies {
+		statements, _ := lookup(p, "Statement").([]any)
+		for _, st := range statements {
+			switch a := lookup(st, "Action").(type) {
+			case string:
+				allowed[a] = true
+			case []any:
+				for _, a := range a {
+					allowed[a.(string)] = true
+				}
+			}
+		}
+	}
+	return allowed
 }
