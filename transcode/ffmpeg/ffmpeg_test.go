@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -229,34 +230,65 @@ func slowJob(t *testing.T, e *env) *transcode.Job {
 	}
 }
 
-// encoding waits until the job's ffmpeg runs. No event marks it, so this polls Get.
-func encoding(t *testing.T, e *env, id string) {
+// setupWatched is setup with ffmpeg behind a wrapper that tells the test through a named pipe
+// the moment a job's encoding ffmpeg starts; the returned function waits for that moment.
+func setupWatched(t *testing.T) (*env, func()) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		st, err := e.tr.Get(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
+	e := setup(t)
+	real, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "started")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrapper := filepath.Join(dir, "ffmpeg")
+	script := "#!/bin/sh\ncase \" $* \" in *\" -progress \"*) echo started > '" + fifo + "' ;; esac\nexec '" + real + "' \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ffmpeg.New(map[string]storage.Bucket{"in": e.in, "out": e.out}, &ffmpeg.Options{
+		Publisher: e.evts, TempDir: e.tmp, Preset: "ultrafast", FFmpeg: wrapper,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tr.Close()
+	t.Cleanup(func() { tr.Close() })
+	e.tr = tr
+	return e, func() {
+		t.Helper()
+		started := make(chan error, 1)
+		go func() {
+			// Opening a named pipe for reading blocks until the wrapper opens it to write.
+			f, err := os.Open(fifo)
+			if err == nil {
+				_, err = io.ReadAll(f)
+				f.Close()
+			}
+			started <- err
+		}()
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the job's ffmpeg never started")
 		}
-		if st.State == transcode.StateProgressing && st.Percent >= 5 {
-			return
-		}
-		if st.State.Final() || time.Now().After(deadline) {
-			t.Fatalf("job never got to encode: %+v", st)
-		}
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond) // polling interval; nothing signals the encode start
 	}
 }
 
 func TestCancelKillsFFmpeg(t *testing.T) {
-	e := setup(t)
+	e, encoding := setupWatched(t)
 	j := slowJob(t, e)
 	id, err := e.tr.Submit(t.Context(), j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	encoding(t, e, id)
+	encoding()
 	if err := e.tr.Cancel(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
@@ -273,12 +305,12 @@ func TestCancelKillsFFmpeg(t *testing.T) {
 }
 
 func TestCloseKillsFFmpeg(t *testing.T) {
-	e := setup(t)
+	e, encoding := setupWatched(t)
 	id, err := e.tr.Submit(t.Context(), slowJob(t, e))
 	if err != nil {
 		t.Fatal(err)
 	}
-	encoding(t, e, id)
+	encoding()
 	e.tr.Close()
 	if st, err := e.tr.Get(t.Context(), id); err != nil || st.State != transcode.StateCanceled {
 		t.Errorf("after Close: %+v, %v; want CANCELED", st, err)
