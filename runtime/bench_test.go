@@ -4,9 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"regexp"
-	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -80,11 +77,6 @@ func BenchmarkMiddleware(b *testing.B) {
 	})
 }
 
-var (
-	initDurationRE = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
-	initReportRE   = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
-)
-
 // BenchmarkColdStart compares the example function built with runtime against aws-lambda-go's
 // hello world, both built as deployed and started under aws-lambda-rie: binary size, and the
 // init duration of a cold start as the emulator reports it: the runtime's INIT REPORT
@@ -113,49 +105,19 @@ func BenchmarkColdStart(b *testing.B) {
 			sizes[fn.name] = fi.Size()
 		}
 	}
-	initMs := map[string][]float64{}
-	reportMs := map[string][]float64{}
+	starts := map[string][]runtimetest.ColdStart{}
 	for b.Loop() {
 		for _, fn := range fns {
-			f := runtimetest.Run(b, bins[fn.pkg], &runtimetest.Options{Env: fn.env})
-			if _, err := f.Invoke(context.Background(), []byte(`{"name":"ada"}`)); err != nil {
-				b.Fatal(err)
-			}
-			out, err := f.WaitFor(context.Background(), "REPORT RequestId", 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			initMs[fn.name] = append(initMs[fn.name], parseMs(b, initReportRE, out))
-			reportMs[fn.name] = append(reportMs[fn.name], parseMs(b, initDurationRE, out))
-			f.Stop()
+			c := runtimetest.MeasureColdStart(b, bins[fn.pkg], &runtimetest.Options{Env: fn.env}, []byte(`{"name":"ada"}`))
+			starts[fn.name] = append(starts[fn.name], c)
 		}
 	}
 	for name, size := range sizes {
 		b.ReportMetric(float64(size), name+"-bytes")
 	}
 	for _, fn := range fns {
-		b.ReportMetric(median(initMs[fn.name]), fn.name+"-init-ms")
-		b.ReportMetric(median(reportMs[fn.name]), fn.name+"-report-init-ms")
+		m := runtimetest.MedianColdStart(starts[fn.name])
+		b.ReportMetric(float64(m.Init.Microseconds())/1000, fn.name+"-init-ms")
+		b.ReportMetric(float64(m.InitDuration.Microseconds())/1000, fn.name+"-report-init-ms")
 	}
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
-func parseMs(b *testing.B, re *regexp.Regexp, out string) float64 {
-	m := re.FindStringSubmatch(out)
-	if m == nil {
-		b.Fatalf("no %s in the emulator's output:\n%s", re, out)
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return v
 }

@@ -1,24 +1,11 @@
 package awsapp_test
 
 import (
-	"context"
 	"os"
-	"regexp"
-	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 	"github.com/servous/servous/runtime/runtimetest"
-)
-
-var (
-	// initDurationRE is the REPORT line's Init Duration, which the emulator writes after the
-	// first invocation of an execution environment.
-	initDurationRE = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
-	// initReportRE is the emulator's INIT REPORT: from the process's start until the runtime
-	// asks for its first invocation.
-	initReportRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 )
 
 // BenchmarkColdStart compares petu's three functions with aws-lambda-go's hello world, all built
@@ -67,28 +54,20 @@ func BenchmarkColdStart(b *testing.B) {
 		sizes[fn.name+"-bytes"] = fileSize(b, bins[fn.name])
 		sizes[fn.name+"-arm64-bytes"] = fileSize(b, runtimetest.Build(b, fn.pkg, &runtimetest.BuildOptions{GOARCH: "arm64"}))
 	}
-	initMs, reportMs := map[string][]float64{}, map[string][]float64{}
+	starts := map[string][]runtimetest.ColdStart{}
 	for b.Loop() {
 		for _, fn := range fns {
-			f := runtimetest.Run(b, bins[fn.name], &runtimetest.Options{Env: env})
-			if _, err := f.Invoke(context.Background(), []byte(fn.payload)); err != nil {
-				b.Fatal(err)
-			}
-			out, err := f.WaitFor(context.Background(), "REPORT RequestId", 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			initMs[fn.name] = append(initMs[fn.name], parseMs(b, initReportRE, out))
-			reportMs[fn.name] = append(reportMs[fn.name], parseMs(b, initDurationRE, out))
-			f.Stop()
+			c := runtimetest.MeasureColdStart(b, bins[fn.name], &runtimetest.Options{Env: env}, []byte(fn.payload))
+			starts[fn.name] = append(starts[fn.name], c)
 		}
 	}
 	for name, size := range sizes {
 		b.ReportMetric(size, name)
 	}
 	for _, fn := range fns {
-		b.ReportMetric(median(initMs[fn.name]), fn.name+"-init-ms")
-		b.ReportMetric(median(reportMs[fn.name]), fn.name+"-report-init-ms")
+		m := runtimetest.MedianColdStart(starts[fn.name])
+		b.ReportMetric(float64(m.Init.Microseconds())/1000, fn.name+"-init-ms")
+		b.ReportMetric(float64(m.InitDuration.Microseconds())/1000, fn.name+"-report-init-ms")
 	}
 }
 
@@ -99,26 +78,4 @@ func fileSize(tb testing.TB, name string) float64 {
 		tb.Fatal(err)
 	}
 	return float64(fi.Size())
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
-func parseMs(tb testing.TB, re *regexp.Regexp, out string) float64 {
-	tb.Helper()
-	m := re.FindStringSubmatch(out)
-	if m == nil {
-		tb.Fatalf("no %s in the emulator's output:\n%s", re, out)
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
 }

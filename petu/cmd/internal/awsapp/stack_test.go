@@ -262,8 +262,8 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 	t.Cleanup(func() {
 		// Each function's cold start, as the emulator reports it on the first invocation.
 		for _, fn := range functions {
-			if m := initReportRE.FindStringSubmatch(fns[fn.name].Output()); m != nil {
-				t.Logf("%s: cold start, init %s ms", fn.name, m[1])
+			if d, ok := runtimetest.InitReport(fns[fn.name].Output()); ok {
+				t.Logf("%s: cold start, init %v", fn.name, d)
 			}
 		}
 	})
