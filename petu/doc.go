@@ -50,4 +50,14 @@
 // A video is pending (its record exists), processing (its job is submitted), then ready or failed.
 // Records live in one table keyed by owner (the identity id) and video id. Video ids start with
 // the upload time, so a query in descending order lists the newest first.
+//
+// # Running it
+//
+// Locally, go run ./petu/cmd/petu serves the whole app at http://localhost:8080 on the in-memory
+// adapters, with a local sign-in in place of Google; -demo runs a sample video through it and
+// exits. In AWS, template.yaml (AWS SAM) declares the buckets, the table, the identity pool and
+// its role, the MediaConvert role, the event sources and the three functions with their
+// policies; petu/cmd/internal/awsapp builds the app from the variables the template sets. In
+// tests, build the app on the in-memory adapters and call its functions with the JSON AWS would
+// send, as the example of App.OnUpload does.
 package petu
