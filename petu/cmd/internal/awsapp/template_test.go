@@ -4,9 +4,11 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -166,11 +168,20 @@ func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
 				t.Errorf("%s: %s (awsapp.%s) is not set", dir, v, name)
 			}
 		}
+		// refType is the type of the resource a variable names: by Ref or GetAtt, or by the
+		// name a resource declares for itself with the same Sub.
 		refType := func(v string) string {
 			ref, _ := lookup(env[v], "Ref").(string)
 			if ref == "" {
 				if ga, ok := lookup(env[v], "Fn::GetAtt").(string); ok {
 					ref, _, _ = strings.Cut(ga, ".")
+				}
+			}
+			if sub, ok := lookup(env[v], "Fn::Sub").(string); ok {
+				for id, r := range resources {
+					if lookup(r, "Properties", "BucketName", "Fn::Sub") == sub {
+						ref = id
+					}
 				}
 			}
 			typ, _ := lookup(resources[ref], "Type").(string)
@@ -274,4 +285,104 @@ func allowedActions(fn map[string]any) map[string]bool {
 		}
 	}
 	return allowed
+}
+
+// subRefRE finds the resources a Fn::Sub string names: ${Name} or ${Name.Attribute}, but not
+// ${AWS::…} pseudo parameters or ${!…} literals.
+var subRefRE = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}`)
+
+// refs collects the logical ids v refers to.
+func refs(v any, into map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch k {
+			case "Ref":
+				if s, ok := x.(string); ok {
+					into[s] = true
+				}
+			case "Fn::GetAtt":
+				if s, ok := x.(string); ok {
+					id, _, _ := strings.Cut(s, ".")
+					into[id] = true
+				}
+			case "Fn::Sub":
+				if s, ok := x.(string); ok {
+					for _, m := range subRefRE.FindAllStringSubmatch(s, -1) {
+						into[m[1]] = true
+					}
+				}
+			}
+			refs(x, into)
+		}
+	case []any:
+		for _, x := range v {
+			refs(x, into)
+		}
+	}
+}
+
+// TestTemplateHasNoCycle checks that CloudFormation can order the resources: no resource may
+// depend on itself through references, including the dependencies SAM adds — a function gets
+// the Globals, and a bucket that notifies a function depends on that function.
+func TestTemplateHasNoCycle(t *testing.T) {
+	tpl := loadTemplate(t)
+	resources := lookup(tpl, "Resources").(map[string]any)
+	deps := map[string]map[string]bool{}
+	for id, r := range resources {
+		deps[id] = map[string]bool{}
+		if lookup(r, "Type") != "AWS::Serverless::Function" {
+			refs(r, deps[id])
+			continue
+		}
+		for k, v := range r.(map[string]any) {
+			if k != "Properties" {
+				refs(v, deps[id])
+			}
+		}
+		for k, v := range lookup(r, "Properties").(map[string]any) {
+			if k != "Events" {
+				refs(v, deps[id])
+			}
+		}
+		refs(lookup(tpl, "Globals", "Function"), deps[id])
+	}
+	// An event source depends on its function: a bucket's notification names it.
+	for id, r := range resources {
+		events, _ := lookup(r, "Properties", "Events").(map[string]any)
+		for _, e := range events {
+			if bucket, ok := lookup(e, "Properties", "Bucket", "Ref").(string); ok && lookup(e, "Type") == "S3" {
+				deps[bucket][id] = true
+			}
+		}
+	}
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[string]int{}
+	var visit func(id string, path []string)
+	visit = func(id string, path []string) {
+		if _, ok := resources[id]; !ok {
+			return // a parameter or pseudo parameter
+		}
+		switch state[id] {
+		case visiting:
+			t.Errorf("dependency cycle: %s", strings.Join(append(path, id), " → "))
+			return
+		case done:
+			return
+		}
+		state[id] = visiting
+		for _, d := range slices.Sorted(maps.Keys(deps[id])) {
+			if d != id {
+				visit(d, append(path, id))
+			}
+		}
+		state[id] = done
+	}
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
+		visit(id, nil)
+	}
 }
