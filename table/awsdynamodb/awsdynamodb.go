@@ -145,25 +145,9 @@ func (t *Table[T]) expired(it item.Item, now int64) bool {
 	return item.Expired(it, t.schema.ExpiresAt, now)
 }
 
-// encode marshals an item and checks its key, numbers and size.
+// encode marshals an item and checks it as DynamoDB would; see item.Encode.
 func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
-	if v == nil {
-		return nil, table.Key{}, fmt.Errorf("nil item: %w", table.ErrInvalidArgument)
-	}
-	it, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
-	}
-	k, err := item.KeyOf(t.schema, it)
-	if err != nil {
-		return nil, k, err
-	}
-	// Refuse locally what DynamoDB would refuse or the JSON encoding would mangle: numbers
-	// out of range, strings that are not UTF-8.
-	if err := item.Normalize(it); err != nil {
-		return nil, k, err
-	}
-	return it, k, nil
+	return item.Encode(t.schema, v)
 }
 
 // Get implements table.Table.

@@ -231,23 +231,9 @@ func (t *Table[T]) decode(it item.Item) (T, error) {
 	return v, nil
 }
 
-// encode marshals an item and checks its key and numbers.
+// encode marshals an item and checks it as DynamoDB would; see item.Encode.
 func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
-	if v == nil {
-		return nil, table.Key{}, fmt.Errorf("nil item: %w", table.ErrInvalidArgument)
-	}
-	it, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
-	}
-	k, err := item.KeyOf(t.schema, it)
-	if err != nil {
-		return nil, k, err
-	}
-	if err := item.Normalize(it); err != nil {
-		return nil, k, err
-	}
-	return it, k, nil
+	return item.Encode(t.schema, v)
 }
 
 // Get implements table.Table.

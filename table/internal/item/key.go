@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
 )
@@ -136,4 +137,25 @@ func CheckChanges(s table.Schema, changes []table.Change) ([]types.AttributeValu
 		}
 	}
 	return vals, nil
+}
+
+// Encode marshals v as attributevalue does, and checks it as DynamoDB would before storing it:
+// its key against the schema, its numbers in range, its strings UTF-8. Both adapters encode
+// items this way, so they refuse the same items with the same errors.
+func Encode[T any](s table.Schema, v *T) (Item, table.Key, error) {
+	if v == nil {
+		return nil, table.Key{}, fmt.Errorf("nil item: %w", table.ErrInvalidArgument)
+	}
+	it, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, table.Key{}, fmt.Errorf("marshal: %w: %w", table.ErrInvalidArgument, err)
+	}
+	k, err := KeyOf(s, it)
+	if err != nil {
+		return nil, k, err
+	}
+	if err := Normalize(it); err != nil {
+		return nil, k, err
+	}
+	return it, k, nil
 }
