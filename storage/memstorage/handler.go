@@ -281,24 +281,7 @@ func (b *Bucket) postFile(w http.ResponseWriter, r *http.Request, fields map[str
 		}
 		return fromError(perr)
 	}
-	w.Header().Set("ETag", info.ETag)
-	w.Header().Set("Location", b.objectURL(key))
-	switch fields["success_action_status"] {
-	case "200":
-		w.WriteHeader(http.StatusOK)
-	case "201":
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusCreated)
-		xml.NewEncoder(w).Encode(struct {
-			XMLName  xml.Name `xml:"PostResponse"`
-			Location string
-			Bucket   string
-			Key      string
-			ETag     string
-		}{Location: b.objectURL(key), Bucket: b.name, Key: key, ETag: info.ETag})
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s3form.WriteSuccess(w, fields["success_action_status"], b.objectURL(key), b.name, key, info.ETag)
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -636,24 +635,7 @@ func (s *S3Server) servePostForm(w http.ResponseWriter, r *http.Request, bucket 
 		w.Write(rec.Body.Bytes())
 		return nil
 	}
-	w.Header().Set("ETag", rec.Header().Get("ETag"))
-	w.Header().Set("Location", fmt.Sprintf("%s/%s/%s", s.URL, bucket, key))
-	switch fields["success_action_status"] {
-	case "200":
-		w.WriteHeader(http.StatusOK)
-	case "201":
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusCreated)
-		xml.NewEncoder(w).Encode(struct {
-			XMLName  xml.Name `xml:"PostResponse"`
-			Location string
-			Bucket   string
-			Key      string
-			ETag     string
-		}{Location: s.URL + "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: rec.Header().Get("ETag")})
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s3form.WriteSuccess(w, fields["success_action_status"], s.URL+"/"+bucket+"/"+key, bucket, key, rec.Header().Get("ETag"))
 	return nil
 }
 

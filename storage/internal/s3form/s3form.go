@@ -9,9 +9,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -204,4 +206,27 @@ func HMAC(key []byte, data string) []byte {
 // SignPolicy returns the hex SigV4 signature of a base64 policy document.
 func SignPolicy(secret, day, region, policy string) string {
 	return hex.EncodeToString(HMAC(SigningKey(secret, day, region, "s3"), policy))
+}
+
+// WriteSuccess answers a successful form POST as S3 does, by the form's success_action_status:
+// 200 or 201 (with a PostResponse document) when the form asks for them, 204 otherwise.
+func WriteSuccess(w http.ResponseWriter, successStatus, location, bucket, key, etag string) {
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Location", location)
+	switch successStatus {
+	case "200":
+		w.WriteHeader(http.StatusOK)
+	case "201":
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusCreated)
+		xml.NewEncoder(w).Encode(struct {
+			XMLName  xml.Name `xml:"PostResponse"`
+			Location string
+			Bucket   string
+			Key      string
+			ETag     string
+		}{Location: location, Bucket: bucket, Key: key, ETag: etag})
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
