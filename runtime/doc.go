@@ -38,7 +38,8 @@
 // [Local] runs a lambda.Handler in-process as Lambda does: a [lambdacontext.LambdaContext] with
 // request id and function ARN, the invocation deadline on the context, the trace id, one cold
 // start, panics and timeouts reported as errors. Tests and in-memory event buses use it to call
-// the same handlers that run in AWS. Package runtimetest goes one step further: it builds a
-// function's main package as deployed and runs it under the Lambda Runtime Interface
-// Emulator.
+// the same handlers that run in AWS. A [Worker] makes the same invocations on the goroutine
+// that calls it, for event sources that run their own worker goroutines. Package runtimetest
+// goes one step further: it builds a function's main package as deployed and runs it under
+// the Lambda Runtime Interface Emulator.
 package runtime

@@ -113,6 +113,51 @@ func ExampleLocal() {
 	// true panic: no name
 }
 
+// A Worker runs invocations on its caller's goroutine, for an event source with worker
+// goroutines of its own. A handler stuck past its deadline is abandoned: the function given to
+// NewWorker settles the event, and the worker's goroutine is left with the handler.
+func ExampleWorker() {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	fn := runtime.NewLocal(runtime.HandlerFunc[string, string](func(ctx context.Context, name string) (string, error) {
+		if name == "slow" {
+			<-stuck // ignores its context, as a stuck function does
+		}
+		return "hello, " + name, nil
+	}), &runtime.LocalOptions{FunctionName: "greet", Timeout: 100 * time.Millisecond})
+
+	events := make(chan string, 3)
+	events <- `"ada"`
+	events <- `"slow"`
+	events <- `"grace"`
+	close(events)
+	settled := make(chan string)
+	var work func()
+	work = func() {
+		var event string
+		w := fn.NewWorker(func(err error) {
+			settled <- event + ": " + err.Error() // retry it, or send it to a dead-letter queue
+			go work()                             // another goroutine takes this one's place
+		})
+		for event = range events {
+			out, err := w.Invoke(context.Background(), []byte(event))
+			if errors.Is(err, runtime.ErrAbandoned) {
+				return // settled by the function given to NewWorker
+			}
+			settled <- event + ": " + string(out)
+		}
+		close(settled)
+	}
+	go work()
+	for s := range settled {
+		fmt.Println(s)
+	}
+	// Output:
+	// "ada": "hello, ada"
+	// "slow": runtime: task timed out after 0.10 seconds
+	// "grace": "hello, grace"
+}
+
 // Middleware is a function from handler to handler; Chain composes them, the first
 // outermost. Give your own to Options.Middleware to run them inside the standard ones.
 func ExampleChain() {

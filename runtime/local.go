@@ -94,20 +94,10 @@ func NewLocal(h lambda.Handler, opts *LocalOptions) *Local {
 // A handler error is returned as it is. A panic is returned as a [*PanicError]. When the
 // handler is still running at the deadline, Invoke returns an error wrapping [ErrTimeout]
 // without waiting for it, as Lambda stops waiting for a function that timed out; when ctx is
-// canceled first, Invoke returns an error wrapping ctx's cause. The response is the caller's
-// to keep.
+// canceled first, Invoke returns an error wrapping [ErrAbandoned] and ctx's cause. The
+// response is the caller's to keep. [Worker] makes the same invocations on the calling
+// goroutine, for callers that run their own.
 func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	lc := lambdacontext.LambdaContext{}
-	if parent, ok := lambdacontext.FromContext(ctx); ok {
-		lc = *parent
-	}
-	if lc.AwsRequestID == "" {
-		lc.AwsRequestID = NewRequestID()
-	}
-	if lc.InvokedFunctionArn == "" {
-		lc.InvokedFunctionArn = l.arn
-	}
-
 	start := time.Now()
 	deadline := start.Add(l.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -115,14 +105,14 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	ctx = lambdacontext.NewContext(ctx, &lc)
+	ctx = l.withLambdaContext(ctx)
 	if id, _ := ctx.Value(traceIDKey).(string); id == "" {
 		ctx = context.WithValue(ctx, traceIDKey, newTraceID(start))
 	}
 	ctx = &invocation{
 		Context:      ctx,
 		functionName: l.name,
-		coldStart:    !l.warm.Swap(true),
+		coldStart:    l.coldStart(),
 		coldKnown:    true,
 	}
 
@@ -163,10 +153,36 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		default:
 		}
 		if err := context.Cause(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("runtime: invocation abandoned: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrAbandoned, err)
 		}
 		return nil, fmt.Errorf("%w after %.2f seconds", ErrTimeout, deadline.Sub(start).Seconds())
 	}
+}
+
+// withLambdaContext returns ctx with the LambdaContext of an invocation of l: ctx's own when
+// it has every field l would fill in, or else a copy of it, if any, with them filled in.
+func (l *Local) withLambdaContext(ctx context.Context) context.Context {
+	parent, ok := lambdacontext.FromContext(ctx)
+	if ok && parent.AwsRequestID != "" && parent.InvokedFunctionArn != "" {
+		return ctx
+	}
+	lc := lambdacontext.LambdaContext{}
+	if ok {
+		lc = *parent
+	}
+	if lc.AwsRequestID == "" {
+		lc.AwsRequestID = NewRequestID()
+	}
+	if lc.InvokedFunctionArn == "" {
+		lc.InvokedFunctionArn = l.arn
+	}
+	return lambdacontext.NewContext(ctx, &lc)
+}
+
+// coldStart reports whether this is l's first invocation. Once it is not, it costs a read only,
+// which concurrent invocations on several processors can share.
+func (l *Local) coldStart() bool {
+	return !l.warm.Load() && !l.warm.Swap(true)
 }
 
 // NewRequestID returns a random version 4 UUID, the form of Lambda's request ids. Event sources

@@ -12,11 +12,12 @@ import (
 )
 
 // BenchmarkDispatch measures the bus's cost per event per subscriber: publish,
-// filter, queue, invoke a no-op handler through runtime.Local, and account
-// for completion. The local-invoke peer is runtime.Local.Invoke alone, the
-// part of each delivery that is Lambda's invocation model rather than the
-// bus; the bus's own overhead is the difference. cpu-ns/delivery is the
-// process's CPU time, which other processes on a busy machine do not inflate.
+// filter, queue, invoke a no-op handler as Lambda would (a runtime.Worker on
+// the bus's worker goroutine), and account for completion. The peers are the
+// two ways of invoking alone: worker-invoke is runtime.Worker.Invoke, which
+// the bus uses, and local-invoke is runtime.Local.Invoke, which starts a
+// goroutine per invocation. cpu-ns/delivery is the process's CPU time, which
+// other processes on a busy machine do not inflate.
 func BenchmarkDispatch(b *testing.B) {
 	e := object(b, "k")
 	noop := handlerFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil })
@@ -48,19 +49,25 @@ func BenchmarkDispatch(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N*subs), "cpu-ns/delivery")
 		})
 	}
-	b.Run("local-invoke", func(b *testing.B) {
-		l := runtime.NewLocal(noop, nil)
-		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "r"})
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu := processCPU()
-		for range b.N {
-			if _, err := l.Invoke(ctx, e.Payload); err != nil {
-				b.Fatal(err)
+	for _, peer := range []string{"worker-invoke", "local-invoke"} {
+		b.Run(peer, func(b *testing.B) {
+			l := runtime.NewLocal(noop, nil)
+			invoke := l.Invoke
+			if peer == "worker-invoke" {
+				invoke = l.NewWorker(nil).Invoke
 			}
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/delivery")
-		b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/delivery")
-	})
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "r"})
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			for range b.N {
+				if _, err := invoke(ctx, e.Payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/delivery")
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/delivery")
+		})
+	}
 }

@@ -388,6 +388,7 @@ func (b *Bus) Close() error {
 	b.mu.Unlock()
 	b.cancel()
 	for _, s := range *b.subs.Load() {
+		s.abandonAll()
 		s.stopRetries()
 		s.startWorkers() // let paused subscriptions discard their queues
 	}

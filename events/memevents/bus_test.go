@@ -410,6 +410,70 @@ func TestTimeoutIsRetriedThenDeadLettered(t *testing.T) {
 	}
 }
 
+func TestStuckHandlerGivesUpItsPlace(t *testing.T) {
+	// With one concurrent invocation allowed, a handler stuck past its
+	// deadline must not hold up the next event: Lambda gives the timed-out
+	// environment's place to another.
+	b := newBus(t, nil)
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	var got keys
+	s := subscribe(t, b, memevents.Filter{}, got.handler(func(key string) error {
+		if key == "stuck" {
+			<-stuck // ignores its context
+		}
+		return nil
+	}), &memevents.SubscribeOptions{MaxRetries: -1, Concurrency: 1, Function: &runtime.LocalOptions{Timeout: 20 * time.Millisecond}})
+	for _, k := range []string{"stuck", "next"} {
+		if err := b.Publish(t.Context(), object(t, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitBus(t, b)
+	d := s.DeadLetters()
+	if len(d) != 1 || !errors.Is(d[0].Err, runtime.ErrTimeout) || d[0].Attempts != 1 {
+		t.Fatalf("dead letters = %+v, want the stuck event once, timed out", d)
+	}
+	if objs, err := events.DecodeObjectEvents(d[0].Event.Payload); err != nil || len(objs) != 1 || objs[0].Key != "stuck" {
+		t.Errorf("dead letter for %+v (%v), want the stuck key", objs, err)
+	}
+	// "next" is invoked only once "stuck" has been given up on.
+	if diff := cmp.Diff([]string{"stuck", "next"}, got.get()); diff != "" {
+		t.Errorf("invoked (-want +got):\n%s", diff)
+	}
+	if st := b.Stats(); st.Succeeded != 1 || st.Failed != 1 {
+		t.Errorf("stats = %+v, want 1 succeeded and 1 failed", st)
+	}
+}
+
+func TestCloseCancelsRunningHandlers(t *testing.T) {
+	b := memevents.New(nil)
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	subscribe(t, b, memevents.Filter{}, handlerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		<-stuck // and does not return
+		return nil, nil
+	}), nil)
+	if err := b.Publish(t.Context(), object(t, "k")); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	b.Close()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("handler's context ended with %v, want Canceled", err)
+	}
+	// Wait does not wait for the handler that never returns.
+	waitBus(t, b)
+	if st := b.Stats(); st.Discarded != 1 || st.Succeeded != 0 || st.Failed != 0 {
+		t.Errorf("stats = %+v, want the running delivery discarded", st)
+	}
+}
+
 func TestRequestContext(t *testing.T) {
 	b := newBus(t, nil)
 	ids := make(chan string, 1)

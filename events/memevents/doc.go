@@ -4,7 +4,7 @@
 // A [Bus] implements events.Publisher. Subscribe a target, any
 // aws-lambda-go lambda.Handler (one built with lambda.NewHandler or with
 // package runtime), to the events a [Filter] selects; the bus invokes it
-// in-process through runtime.Local, with a lambdacontext carrying a request
+// in-process as runtime.Local does, with a lambdacontext carrying a request
 // id, the function's ARN and a deadline, so a handler cannot tell the bus
 // from S3 or EventBridge invoking it in AWS.
 //
@@ -19,6 +19,12 @@
 //   - A handler that returns an error, panics or times out is retried, by
 //     default twice, after a backoff that doubles (one minute, then two, as
 //     Lambda does). Options.TimeScale shrinks every delay for tests.
+//   - Each worker runs its handler on its own goroutine through a
+//     runtime.Worker, so a delivery costs no goroutine of its own. A handler
+//     still running at its deadline is given up on, as Lambda gives up on a
+//     function that timed out: its delivery is retried or sent to the
+//     on-failure destination, and another worker takes its place, while
+//     the handler's goroutine is left to finish on its own.
 //   - An event older than the maximum event age (default six hours) is not
 //     invoked again.
 //   - An event that exhausts its retries or its age goes to the

@@ -37,6 +37,10 @@ type Subscription struct {
 	// timers holds deliveries waiting to be retried, so Close and
 	// Unsubscribe can discard them without waiting out their backoff.
 	timers map[*delivery]*time.Timer
+	// workers are the running workers, so Close can abandon their
+	// invocations; idle are workers kept for the next start.
+	workers []*worker
+	idle    []*worker
 }
 
 type delivery struct {
@@ -45,6 +49,20 @@ type delivery struct {
 	published time.Time
 	attempts  int
 	err       error
+	ctx       context.Context // the invocations', made by the first
+}
+
+// worker is one of a subscription's worker goroutines: it invokes the
+// target through its own runtime.Worker, on its own goroutine. When an
+// invocation is abandoned (the handler ran past its deadline, or the bus
+// closed), the worker's goroutine stays with the handler, and the delivery
+// and the worker's place go to others.
+type worker struct {
+	s    *Subscription
+	rt   *runtime.Worker
+	i    int                      // index in s.workers
+	cur  atomic.Pointer[delivery] // the delivery being invoked
+	gone atomic.Bool              // an invocation was abandoned
 }
 
 // FunctionARN returns the ARN the target is invoked under.
@@ -133,23 +151,45 @@ func (s *Subscription) enqueue(d *delivery) {
 	}
 	s.queue = append(s.queue, d)
 	s.dirty = true
-	start := s.mayStart()
+	w := s.mayStart()
 	s.mu.Unlock()
-	if start {
-		go s.work()
+	if w != nil {
+		go s.work(w)
 	}
 }
 
-// mayStart reports, with s.mu held, whether to start a worker, counting it.
-func (s *Subscription) mayStart() bool {
+// mayStart returns, with s.mu held, a worker to start, counted as running,
+// or nil when none should start.
+func (s *Subscription) mayStart() *worker {
 	if s.running >= s.concurrency || s.head == len(s.queue) {
-		return false
+		return nil
 	}
 	if s.bus.paused.Load() && !s.stopping() {
-		return false
+		return nil
 	}
 	s.running++
-	return true
+	var w *worker
+	if n := len(s.idle); n > 0 {
+		w = s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+	} else {
+		w = &worker{s: s}
+		w.rt = s.local.NewWorker(w.abandoned)
+	}
+	w.i = len(s.workers)
+	s.workers = append(s.workers, w)
+	return w
+}
+
+// stopWorker removes w from the running workers, with s.mu held.
+func (s *Subscription) stopWorker(w *worker) {
+	s.running--
+	last := len(s.workers) - 1
+	s.workers[w.i] = s.workers[last]
+	s.workers[w.i].i = w.i
+	s.workers[last] = nil
+	s.workers = s.workers[:last]
 }
 
 func (s *Subscription) stopping() bool {
@@ -159,20 +199,32 @@ func (s *Subscription) stopping() bool {
 func (s *Subscription) startWorkers() {
 	for {
 		s.mu.Lock()
-		start := s.mayStart()
+		w := s.mayStart()
 		s.mu.Unlock()
-		if !start {
+		if w == nil {
 			return
 		}
-		go s.work()
+		go s.work(w)
 	}
 }
 
-func (s *Subscription) work() {
+// abandonAll abandons the running invocations, whose deliveries are then
+// discarded since the subscription is stopping.
+func (s *Subscription) abandonAll() {
+	s.mu.Lock()
+	running := append([]*worker(nil), s.workers...)
+	s.mu.Unlock()
+	for _, w := range running {
+		w.rt.Abandon()
+	}
+}
+
+func (s *Subscription) work(w *worker) {
 	for {
 		s.mu.Lock()
 		if s.head == len(s.queue) || (s.bus.paused.Load() && !s.stopping()) {
-			s.running--
+			s.stopWorker(w)
+			s.idle = append(s.idle, w)
 			s.mu.Unlock()
 			return
 		}
@@ -188,28 +240,63 @@ func (s *Subscription) work() {
 			s.queue, s.head = s.queue[:0], 0
 		}
 		s.mu.Unlock()
-		s.deliver(d)
+		if !w.deliver(d) {
+			return // abandoned: the goroutine leaves with its handler
+		}
 	}
 }
 
-func (s *Subscription) deliver(d *delivery) {
+// deliver makes one attempt at d and settles it. It reports false when the
+// invocation was abandoned, in which case w.abandoned settled it.
+func (w *worker) deliver(d *delivery) bool {
+	s := w.s
 	b := s.bus
 	if s.stopping() {
 		b.discarded.Add(1)
 		s.finish()
-		return
+		return true
 	}
 	if time.Since(d.published) > b.scale(s.maxAge) {
 		s.fail(d, EventAgeExceeded)
-		return
+		return true
 	}
 	d.attempts++
 	b.invocations.Add(1)
 	if d.attempts > 1 {
 		b.retries.Add(1)
 	}
-	ctx := lambdacontext.NewContext(b.ctx, &lambdacontext.LambdaContext{AwsRequestID: d.requestID})
-	_, err := s.local.Invoke(ctx, d.event.Payload)
+	if d.ctx == nil {
+		// Not the bus's context: the bus cancels an invocation by
+		// abandoning it (see Close), so the handler's context needs no
+		// parent that can be canceled, which would cost every invocation.
+		d.ctx = lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: d.requestID, InvokedFunctionArn: s.arn})
+	}
+	w.cur.Store(d)
+	_, err := w.rt.Invoke(d.ctx, d.event.Payload)
+	if w.gone.Load() {
+		return false
+	}
+	w.cur.Store(nil)
+	s.settle(d, err)
+	return true
+}
+
+// abandoned is called by w's runtime.Worker when it abandons the running
+// invocation: w's goroutine is the handler's until it returns, so w stops
+// counting as running and the delivery is settled here.
+func (w *worker) abandoned(err error) {
+	w.gone.Store(true)
+	s := w.s
+	s.mu.Lock()
+	s.stopWorker(w)
+	s.mu.Unlock()
+	s.settle(w.cur.Load(), err)
+	s.startWorkers()
+}
+
+// settle ends an attempt at d: done, retried later, or given up.
+func (s *Subscription) settle(d *delivery, err error) {
+	b := s.bus
 	if err == nil {
 		b.succeeded.Add(1)
 		s.finish()
