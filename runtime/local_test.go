@@ -82,6 +82,14 @@ func TestLocalInvokeContext(t *testing.T) {
 	if len(calls) != 3 {
 		t.Fatalf("handler ran %d times, want 3", len(calls))
 	}
+	checkInvocations(t, calls, before, 30*time.Second)
+}
+
+// checkInvocations checks what a handler saw in consecutive invocations of a
+// function named resize in eu-west-1, made after before with the given timeout,
+// the first a cold start.
+func checkInvocations(t *testing.T, calls []seen, before time.Time, timeout time.Duration) {
+	t.Helper()
 	ids := map[string]bool{}
 	for i, c := range calls {
 		if !uuidRE.MatchString(c.RequestID) {
@@ -102,11 +110,11 @@ func TestLocalInvokeContext(t *testing.T) {
 		}
 		if !c.HasDeadline {
 			t.Errorf("call %d: no deadline", i)
-		} else if c.Deadline.Before(before.Add(30*time.Second)) || c.Deadline.After(time.Now().Add(30*time.Second)) {
-			t.Errorf("call %d: deadline %v is not 30s after the invocation", i, c.Deadline)
+		} else if c.Deadline.Before(before.Add(timeout)) || c.Deadline.After(time.Now().Add(timeout)) {
+			t.Errorf("call %d: deadline %v is not %v after the invocation", i, c.Deadline, timeout)
 		}
 	}
-	if len(ids) != 3 {
+	if len(ids) != len(calls) {
 		t.Errorf("request ids %v are not distinct", ids)
 	}
 }
@@ -135,29 +143,37 @@ func TestLocalDefaults(t *testing.T) {
 }
 
 func TestLocalKeepsCallerContext(t *testing.T) {
-	h, got := observe(t)
-	l := runtime.NewLocal(h, &runtime.LocalOptions{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f:live"})
-	deadline := time.Now().Add(time.Minute)
-	ctx, cancel := context.WithDeadline(t.Context(), deadline)
-	defer cancel()
-	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "retry-1"})
-	//lint:ignore SA1029 the key aws-lambda-go uses
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
-	if _, err := l.Invoke(ctx, []byte(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	c := got()[0]
-	want := seen{
-		RequestID:    "retry-1",
-		FunctionARN:  "arn:aws:lambda:us-east-1:123456789012:function:f:live",
-		FunctionName: c.FunctionName,
-		ColdStart:    true,
-		TraceID:      "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
-		HasDeadline:  true,
-		Deadline:     deadline,
-	}
-	if diff := cmp.Diff(want, c); diff != "" {
-		t.Errorf("handler saw (-want +got):\n%s", diff)
+	for _, through := range []string{"Local.Invoke", "Worker.Invoke"} {
+		t.Run(through, func(t *testing.T) {
+			h, got := observe(t)
+			l := runtime.NewLocal(h, &runtime.LocalOptions{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f:live"})
+			invoke := l.Invoke
+			if through == "Worker.Invoke" {
+				invoke = l.NewWorker(nil).Invoke
+			}
+			deadline := time.Now().Add(time.Minute)
+			ctx, cancel := context.WithDeadline(t.Context(), deadline)
+			defer cancel()
+			ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "retry-1"})
+			//lint:ignore SA1029 the key aws-lambda-go uses
+			ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+			if _, err := invoke(ctx, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+			c := got()[0]
+			want := seen{
+				RequestID:    "retry-1",
+				FunctionARN:  "arn:aws:lambda:us-east-1:123456789012:function:f:live",
+				FunctionName: c.FunctionName,
+				ColdStart:    true,
+				TraceID:      "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+				HasDeadline:  true,
+				Deadline:     deadline,
+			}
+			if diff := cmp.Diff(want, c); diff != "" {
+				t.Errorf("handler saw (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -291,14 +307,19 @@ func (r *reusing) Invoke(_ context.Context, payload []byte) ([]byte, error) {
 
 func TestLocalResponseIsCallers(t *testing.T) {
 	l := runtime.NewLocal(&reusing{}, nil)
-	first, err := l.Invoke(t.Context(), []byte(`"one"`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Invoke(t.Context(), []byte(`"two"`)); err != nil {
-		t.Fatal(err)
-	}
-	if string(first) != `"one"` {
-		t.Errorf("first response changed to %q by the next invocation", first)
+	for name, invoke := range map[string]func(context.Context, []byte) ([]byte, error){
+		"Local.Invoke":  l.Invoke,
+		"Worker.Invoke": l.NewWorker(nil).Invoke,
+	} {
+		first, err := invoke(t.Context(), []byte(`"one"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := invoke(t.Context(), []byte(`"two"`)); err != nil {
+			t.Fatal(err)
+		}
+		if string(first) != `"one"` {
+			t.Errorf("%s: first response changed to %q by the next invocation", name, first)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/servous/servous/runtime"
@@ -33,62 +32,12 @@ func TestWorkerInvokeContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := got()
-	ids := map[string]bool{}
-	for i, c := range calls[:3] {
-		if !uuidRE.MatchString(c.RequestID) {
-			t.Errorf("call %d: request id %q is not a UUID", i, c.RequestID)
-		}
-		ids[c.RequestID] = true
-		if !traceRE.MatchString(c.TraceID) {
-			t.Errorf("call %d: trace id %q is not an X-Ray trace header", i, c.TraceID)
-		}
-		if want := "arn:aws:lambda:eu-west-1:000000000000:function:resize"; c.FunctionARN != want {
-			t.Errorf("call %d: ARN = %q, want %q", i, c.FunctionARN, want)
-		}
-		if c.FunctionName != "resize" {
-			t.Errorf("call %d: FunctionName = %q, want resize", i, c.FunctionName)
-		}
-		if got, want := c.ColdStart, i == 0; got != want {
-			t.Errorf("call %d: ColdStart = %v, want %v", i, got, want)
-		}
-		if !c.HasDeadline {
-			t.Errorf("call %d: no deadline", i)
-		} else if c.Deadline.Before(before.Add(30*time.Second)) || c.Deadline.After(time.Now().Add(30*time.Second)) {
-			t.Errorf("call %d: deadline %v is not 30s after the invocation", i, c.Deadline)
-		}
+	if len(calls) != 4 {
+		t.Fatalf("handler ran %d times, want 4", len(calls))
 	}
-	if len(ids) != 3 {
-		t.Errorf("request ids %v are not distinct", ids)
-	}
+	checkInvocations(t, calls[:3], before, 30*time.Second)
 	if calls[3].ColdStart {
 		t.Error("Local.Invoke after the Worker's invocations is a cold start")
-	}
-}
-
-func TestWorkerKeepsCallerContext(t *testing.T) {
-	h, got := observe(t)
-	l := runtime.NewLocal(h, &runtime.LocalOptions{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f:live"})
-	deadline := time.Now().Add(time.Minute)
-	ctx, cancel := context.WithDeadline(t.Context(), deadline)
-	defer cancel()
-	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "retry-1"})
-	//lint:ignore SA1029 the key aws-lambda-go uses
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
-	if _, err := l.NewWorker(nil).Invoke(ctx, []byte(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	c := got()[0]
-	want := seen{
-		RequestID:    "retry-1",
-		FunctionARN:  "arn:aws:lambda:us-east-1:123456789012:function:f:live",
-		FunctionName: c.FunctionName,
-		ColdStart:    true,
-		TraceID:      "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
-		HasDeadline:  true,
-		Deadline:     deadline,
-	}
-	if diff := cmp.Diff(want, c); diff != "" {
-		t.Errorf("handler saw (-want +got):\n%s", diff)
 	}
 }
 
@@ -364,19 +313,5 @@ func TestWorkerOneAtATime(t *testing.T) {
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestWorkerResponseIsCallers(t *testing.T) {
-	w := runtime.NewLocal(&reusing{}, nil).NewWorker(nil)
-	first, err := w.Invoke(t.Context(), []byte(`"one"`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Invoke(t.Context(), []byte(`"two"`)); err != nil {
-		t.Fatal(err)
-	}
-	if string(first) != `"one"` {
-		t.Errorf("first response changed to %q by the next invocation", first)
 	}
 }
