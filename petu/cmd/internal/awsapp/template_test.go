@@ -386,3 +386,55 @@ func TestTemplateHasNoCycle(t *testing.T) {
 		visit(id, nil)
 	}
 }
+
+// TestTemplateServesTheSiteOverHTTPS checks that the site is served over HTTPS, which Google's
+// sign-in requires, by a CloudFront distribution in front of the site bucket's website, and
+// that the CORS rules of the buckets and the API admit that origin, the one SiteURL names.
+func TestTemplateServesTheSiteOverHTTPS(t *testing.T) {
+	tpl := loadTemplate(t)
+	dist := lookup(tpl, "Resources", "SiteDistribution")
+	if lookup(dist, "Type") != "AWS::CloudFront::Distribution" {
+		t.Fatalf("SiteDistribution = %v, want an AWS::CloudFront::Distribution", dist)
+	}
+	cfg := lookup(dist, "Properties", "DistributionConfig")
+	origins, _ := lookup(cfg, "Origins").([]any)
+	if len(origins) != 1 {
+		t.Fatalf("origins %v, want the site bucket's website alone", origins)
+	}
+	from := map[string]bool{}
+	refs(lookup(origins[0], "DomainName"), from)
+	if !from["SiteBucket"] || lookup(origins[0], "CustomOriginConfig", "OriginProtocolPolicy") != "http-only" {
+		t.Errorf("origin %v, want the site bucket's website endpoint over HTTP, all it serves", origins[0])
+	}
+	behaviors := []any{lookup(cfg, "DefaultCacheBehavior")}
+	more, _ := lookup(cfg, "CacheBehaviors").([]any)
+	for _, b := range append(behaviors, more...) {
+		if lookup(b, "ViewerProtocolPolicy") != "redirect-to-https" || lookup(b, "TargetOriginId") != lookup(origins[0], "Id") {
+			t.Errorf("cache behavior %v, want HTTPS to the site origin", b)
+		}
+	}
+
+	const origin = "https://${SiteDistribution.DomainName}"
+	if got := lookup(tpl, "Outputs", "SiteURL", "Value", "Fn::Sub"); got != origin {
+		t.Errorf("SiteURL = %v, want %s", got, origin)
+	}
+	for what, list := range map[string]any{
+		"UploadsBucket": lookup(tpl, "Resources", "UploadsBucket", "Properties", "CorsConfiguration", "CorsRules"),
+		"MediaBucket":   lookup(tpl, "Resources", "MediaBucket", "Properties", "CorsConfiguration", "CorsRules"),
+		"ApiFunction":   []any{lookup(tpl, "Resources", "ApiFunction", "Properties", "FunctionUrlConfig", "Cors")},
+	} {
+		rules, _ := list.([]any)
+		if len(rules) == 0 {
+			t.Errorf("%s has no CORS rules", what)
+		}
+		for _, r := range rules {
+			allowed := lookup(r, "AllowedOrigins")
+			if allowed == nil {
+				allowed = lookup(r, "AllowOrigins")
+			}
+			if as, _ := allowed.([]any); len(as) != 1 || lookup(as[0], "Fn::Sub") != origin {
+				t.Errorf("%s CORS origins %v, want %s alone", what, allowed, origin)
+			}
+		}
+	}
+}
