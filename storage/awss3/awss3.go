@@ -24,6 +24,7 @@
 package awss3
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/servous/servous/storage"
 )
@@ -52,8 +54,13 @@ type Options struct {
 	// one PutObject; 0 means the transfer manager's defaults: 8 MiB parts, and one PutObject
 	// for bodies up to 16 MiB. S3's smallest part is 5 MiB.
 	PartSize int64
-	// Concurrency is how many parts upload at once; 0 means the transfer manager's default (5).
+	// Concurrency is how many parts upload, or copy, at once; 0 means the transfer manager's
+	// default (5).
 	Concurrency int
+	// CopyPartSize is the size of the parts of a copy too large for one CopyObject (S3 copies
+	// at most 5 GiB at once), made with UploadPartCopy inside S3; 0 means 512 MiB. It grows
+	// as needed to stay within S3's 10,000 parts.
+	CopyPartSize int64
 	// Now is the clock presigned URLs and forms are signed at; nil means time.Now. Tests that
 	// move a server's clock move this one too.
 	Now func() time.Time
@@ -350,7 +357,9 @@ func escapeCopySource(s string) string {
 	return sb.String()
 }
 
-// Copy implements storage.Bucket with S3's CopyObject, which copies in S3 (up to 5 GiB).
+// Copy implements storage.Bucket with S3's CopyObject, which copies inside S3. A source over
+// CopyObject's 5 GiB limit is copied in parts with UploadPartCopy (see Options.CopyPartSize),
+// still inside S3, and the copy appears whole or not at all.
 func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions) (*storage.ObjectInfo, error) {
 	for _, k := range []string{dstKey, srcKey} {
 		if err := storage.ValidateKey(k); err != nil {
@@ -381,12 +390,17 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 			}
 		}
 	}
-	out, err := b.client.CopyObject(ctx, in)
-	if err != nil {
-		return nil, wrap("copy", srcKey+" to "+dstKey, err)
-	}
 	info := &storage.ObjectInfo{Key: dstKey}
-	if r := out.CopyObjectResult; r != nil {
+	out, err := b.client.CopyObject(ctx, in)
+	switch {
+	case tooLargeToCopy(err):
+		if info, err = b.copyParts(ctx, in, srcKey); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, wrap("copy", srcKey+" to "+dstKey, err)
+	case out.CopyObjectResult != nil:
+		r := out.CopyObjectResult
 		info.ETag, info.LastModified = aws.ToString(r.ETag), aws.ToTime(r.LastModified)
 	}
 	// CopyObject answers with the ETag alone; the rest of the info costs a HEAD, which a copy
@@ -399,6 +413,109 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 		info.LastModified = aws.ToTime(head.LastModified)
 	}
 	return info, nil
+}
+
+// tooLargeToCopy reports whether err is S3 refusing a CopyObject whose source is over 5 GiB.
+// S3 says so only in the message of an InvalidRequest.
+func tooLargeToCopy(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidRequest" &&
+		strings.Contains(ae.ErrorMessage(), "larger than the maximum allowable size for a copy source")
+}
+
+// Copy part sizes: S3 allows at most 10,000 parts of at least 5 MiB.
+const (
+	defaultCopyPartSize = 512 << 20
+	maxParts            = 10000
+)
+
+// copyParts makes the copy in with a multipart upload whose parts UploadPartCopy fills from
+// the source, pinned to the source's ETag so that every part comes from one version of it. It
+// returns what it knows of the new object; on failure it aborts the upload.
+func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey string) (*storage.ObjectInfo, error) {
+	dstKey := aws.ToString(in.Key)
+	fail := func(err error) (*storage.ObjectInfo, error) { return nil, wrap("copy", srcKey+" to "+dstKey, err) }
+	src, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: in.Bucket, Key: aws.String(srcKey), IfMatch: in.CopySourceIfMatch})
+	if err != nil {
+		return fail(err)
+	}
+	create := &s3.CreateMultipartUploadInput{Bucket: in.Bucket, Key: in.Key}
+	if in.MetadataDirective == types.MetadataDirectiveReplace {
+		create.ContentType, create.Metadata, create.CacheControl = in.ContentType, in.Metadata, in.CacheControl
+	} else {
+		// What CopyObject copies with the object.
+		create.ContentType, create.Metadata, create.CacheControl = src.ContentType, src.Metadata, src.CacheControl
+		create.ContentDisposition, create.ContentEncoding, create.ContentLanguage = src.ContentDisposition, src.ContentEncoding, src.ContentLanguage
+		create.Expires = src.Expires
+	}
+	up, err := b.client.CreateMultipartUpload(ctx, create)
+	if err != nil {
+		return fail(err)
+	}
+	complete := func() (string, error) {
+		size := aws.ToInt64(src.ContentLength)
+		partSize := b.opts.CopyPartSize
+		if partSize <= 0 {
+			partSize = defaultCopyPartSize
+		}
+		partSize = max(partSize, (size+maxParts-1)/maxParts)
+		parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(cmp.Or(b.opts.Concurrency, 5))
+		for i := range parts {
+			first := int64(i) * partSize
+			last := min(first+partSize, size) - 1
+			g.Go(func() error {
+				out, err := b.client.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
+					Bucket:            in.Bucket,
+					Key:               in.Key,
+					UploadId:          up.UploadId,
+					PartNumber:        aws.Int32(int32(i + 1)),
+					CopySource:        in.CopySource,
+					CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+					CopySourceIfMatch: src.ETag,
+				})
+				if err != nil {
+					return err
+				}
+				var etag *string
+				if out.CopyPartResult != nil {
+					etag = out.CopyPartResult.ETag
+				}
+				parts[i] = types.CompletedPart{ETag: etag, PartNumber: aws.Int32(int32(i + 1))}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return "", err
+		}
+		out, err := b.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket:          in.Bucket,
+			Key:             in.Key,
+			UploadId:        up.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+			IfNoneMatch:     in.IfNoneMatch,
+			IfMatch:         in.IfMatch,
+		})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.ETag), nil
+	}
+	etag, err := complete()
+	if err != nil {
+		// Parts of an unfinished upload are stored, and billed, until it is aborted.
+		b.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId})
+		return fail(err)
+	}
+	return &storage.ObjectInfo{
+		Key:          dstKey,
+		Size:         aws.ToInt64(src.ContentLength),
+		ETag:         etag,
+		ContentType:  aws.ToString(create.ContentType),
+		CacheControl: aws.ToString(create.CacheControl),
+		Metadata:     storage.NormalizeMetadata(create.Metadata),
+	}, nil
 }
 
 // List implements storage.Bucket with ListObjectsV2.

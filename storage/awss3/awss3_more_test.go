@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,5 +272,141 @@ func TestMultipartConditions(t *testing.T) {
 	}
 	if _, err := b.Put(ctx, "big", body(), &storage.PutOptions{IfMatch: head.ETag}); err != nil {
 		t.Errorf("multipart Put with the current ETag: %v", err)
+	}
+}
+
+// opsTransport notes the S3 operations a client sends, by the forms of their requests.
+type opsTransport struct {
+	mu     sync.Mutex
+	ops    map[string]int
+	before func(op string) // when set, called before each request is sent
+	next   http.RoundTripper
+}
+
+func (o *opsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	op := r.Method
+	switch {
+	case r.Method == http.MethodPut && q.Has("uploadId") && r.Header.Get("X-Amz-Copy-Source") != "":
+		op = "UploadPartCopy"
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		op = "CopyObject"
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		op = "CreateMultipartUpload"
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		op = "CompleteMultipartUpload"
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		op = "AbortMultipartUpload"
+	}
+	o.mu.Lock()
+	o.ops[op]++
+	before := o.before
+	o.mu.Unlock()
+	if before != nil {
+		before(op)
+	}
+	return o.next.RoundTrip(r)
+}
+
+func (o *opsTransport) take() map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ops := o.ops
+	o.ops = map[string]int{}
+	return ops
+}
+
+// TestCopyInParts copies a source over CopyObject's limit (5 GiB in S3, 6 MiB on this server)
+// in parts made inside S3 with UploadPartCopy, keeping or replacing the metadata, and leaves
+// nothing behind when the copy's condition fails.
+func TestCopyInParts(t *testing.T) {
+	srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{MaxCopySize: 6 << 20})
+	ops := &opsTransport{ops: map[string]int{}, next: srv.HTTPClient().Transport}
+	client := srv.Client(func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: ops} })
+	b := awss3.New(client, srv.NewBucket(t), &awss3.Options{CopyPartSize: 5 << 20})
+	ctx := t.Context()
+
+	data := make([]byte, 13<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	src, err := storage.PutBytes(ctx, b, "src", data, &storage.PutOptions{
+		ContentType: "video/mp4", CacheControl: "max-age=60", Metadata: map[string]string{"owner": "ada"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops.take()
+
+	info, err := b.Copy(ctx, "copy", "src", &storage.CopyOptions{SourceIfMatch: src.ETag})
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if got := ops.take(); got["CopyObject"] != 1 || got["UploadPartCopy"] != 3 || got["CompleteMultipartUpload"] != 1 || got["AbortMultipartUpload"] != 0 {
+		t.Errorf("requests %v, want a refused CopyObject, then 3 parts copied and the upload completed", got)
+	}
+	want := storage.ObjectInfo{Key: "copy", Size: int64(len(data)), ContentType: "video/mp4", CacheControl: "max-age=60", Metadata: map[string]string{"owner": "ada"}}
+	if info.ETag == "" || info.Size != want.Size || info.ContentType != want.ContentType || info.CacheControl != want.CacheControl || info.Metadata["owner"] != "ada" {
+		t.Errorf("Copy = %+v, want %+v with an ETag", info, want)
+	}
+	got, err := storage.GetBytes(ctx, b, "copy")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("copied object: %d bytes (%v), want the source's %d, equal", len(got), err, len(data))
+	}
+
+	info, err = b.Copy(ctx, "replaced", "src", &storage.CopyOptions{Replace: &storage.PutOptions{ContentType: "application/octet-stream", Metadata: map[string]string{"kind": "raw"}}})
+	if err != nil {
+		t.Fatalf("Copy with Replace: %v", err)
+	}
+	if info.ContentType != "application/octet-stream" || info.CacheControl != "" || len(info.Metadata) != 1 || info.Metadata["kind"] != "raw" {
+		t.Errorf("Copy with Replace = %+v, want the new content type and metadata only", info)
+	}
+
+	// A source that changes while its parts are copied fails the copy: every part is pinned to
+	// the version the copy started from. The upload is aborted and the key keeps its object.
+	raw := srv.Client()
+	var once sync.Once
+	ops.mu.Lock()
+	ops.before = func(op string) {
+		if op == "UploadPartCopy" {
+			once.Do(func() {
+				if _, err := raw.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name()), Key: aws.String("src"), Body: bytes.NewReader(data[:len(data)-1])}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	ops.mu.Unlock()
+	ops.take()
+	_, err = b.Copy(ctx, "copy", "src", nil)
+	if !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("Copy of a source that changed midway = %v, want ErrPreconditionFailed", err)
+	}
+	if got := ops.take(); got["AbortMultipartUpload"] != 1 || got["CompleteMultipartUpload"] != 0 {
+		t.Errorf("requests %v, want the failed upload aborted", got)
+	}
+	uploads, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(b.Name())})
+	if err != nil || len(uploads.Uploads) != 0 {
+		t.Errorf("multipart uploads left: %+v (%v)", uploads, err)
+	}
+	if got, err := storage.GetBytes(ctx, b, "copy"); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the existing object changed: %d bytes (%v)", len(got), err)
+	}
+
+	// A source that changed is refused.
+	if _, err := b.Copy(ctx, "stale", "src", &storage.CopyOptions{SourceIfMatch: `"0123456789abcdef0123456789abcdef"`}); !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("Copy of a changed source = %v, want ErrPreconditionFailed", err)
+	}
+
+	// A small source is copied with one CopyObject.
+	if _, err := storage.PutBytes(ctx, b, "small", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	ops.take()
+	if _, err := b.Copy(ctx, "small-copy", "small", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ops.take(); got["CopyObject"] != 1 || got["UploadPartCopy"] != 0 {
+		t.Errorf("requests %v, want one CopyObject", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,8 +49,9 @@ type S3Server struct {
 	faker   http.Handler
 	signer  *v4.Signer
 
-	authority identity.Authority
-	prefix    func(identityID string) string
+	authority   identity.Authority
+	prefix      func(identityID string) string
+	maxCopySize int64
 
 	mu     sync.Mutex
 	skew   time.Duration
@@ -81,7 +83,14 @@ type S3ServerOptions struct {
 	// policy on "uploads/${cognito-identity.amazonaws.com:sub}/*". Nil means
 	// "uploads/" + identityID + "/".
 	Prefix func(identityID string) string
+	// MaxCopySize is the largest source CopyObject copies; a larger one is refused as S3
+	// refuses sources over 5 GiB, its limit and the default, and must be copied in parts with
+	// UploadPartCopy. Tests set it low to copy in parts without 5 GiB objects.
+	MaxCopySize int64
 }
+
+// maxCopySize is S3's limit on the source of a CopyObject: 5 GiB.
+const maxCopySize = 5 << 30
 
 // NewS3Server starts a server that the test's cleanup stops.
 func NewS3Server(t testing.TB, opts *S3ServerOptions) *S3Server {
@@ -98,10 +107,14 @@ func StartS3Server(opts *S3ServerOptions) *S3Server {
 		s.Region = opts.Region
 	}
 	s.prefix = func(id string) string { return "uploads/" + id + "/" }
+	s.maxCopySize = maxCopySize
 	if opts != nil {
 		s.authority = opts.Authority
 		if opts.Prefix != nil {
 			s.prefix = opts.Prefix
+		}
+		if opts.MaxCopySize > 0 {
+			s.maxCopySize = opts.MaxCopySize
 		}
 	}
 	s.Credentials = aws.Credentials{AccessKeyID: "AKIASERVOUSTEST00001", SecretAccessKey: randomHex(20), Source: "storagetest"}
@@ -508,7 +521,11 @@ func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, k
 		s.faker.ServeHTTP(w, r)
 		return nil
 	case r.Method == http.MethodPut && q.Get("uploadId") != "":
-		s.faker.ServeHTTP(w, r) // an upload part: nothing is visible until completion
+		// An upload part: nothing is visible until completion.
+		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" {
+			return s.uploadPartCopy(w, r, src)
+		}
+		s.faker.ServeHTTP(w, r)
 		return nil
 	case r.Method == http.MethodPut, r.Method == http.MethodDelete,
 		r.Method == http.MethodPost && q.Get("uploadId") != "":
@@ -641,24 +658,37 @@ func (s *S3Server) servePostForm(w http.ResponseWriter, r *http.Request, bucket 
 
 // copyObject copies in the layer, since gofakes3 merges metadata where S3's REPLACE directive
 // replaces it. The caller holds the destination key's lock.
-func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key, src string) *s3Err {
+// copySource reads the object an x-amz-copy-source header names, checking
+// x-amz-copy-source-if-match.
+func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []byte, *s3Err) {
 	src, err := url.PathUnescape(src)
 	if err != nil {
-		return &s3Err{http.StatusBadRequest, "InvalidArgument", "malformed x-amz-copy-source"}
+		return nil, nil, &s3Err{http.StatusBadRequest, "InvalidArgument", "malformed x-amz-copy-source"}
 	}
 	src, _, _ = strings.Cut(src, "?")
 	srcBucket, srcKey, _ := strings.Cut(strings.TrimPrefix(src, "/"), "/")
 	obj, err := s.backend.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
-		return &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
+		return nil, nil, &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
 	}
 	data, err := io.ReadAll(obj.Contents)
 	obj.Contents.Close()
 	if err != nil {
-		return &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
+		return nil, nil, &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
 	}
 	if im := r.Header.Get("X-Amz-Copy-Source-If-Match"); im != "" && !matches(im, hex.EncodeToString(obj.Hash)) {
-		return &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+		return nil, nil, &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+	}
+	return obj, data, nil
+}
+
+func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key, src string) *s3Err {
+	obj, data, serr := s.copySource(r, src)
+	if serr != nil {
+		return serr
+	}
+	if int64(len(data)) > s.maxCopySize {
+		return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
 	}
 	meta := map[string]string{}
 	if strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE") {
@@ -677,13 +707,66 @@ func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	if _, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
 		return &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
 	}
+	writeCopyResult(w, "CopyObjectResult", now, `"`+hex.EncodeToString(obj.Hash)+`"`)
+	return nil
+}
+
+// writeCopyResult answers a copy, of an object or of a part (element CopyPartResult).
+func writeCopyResult(w http.ResponseWriter, element string, lastModified time.Time, etag string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusOK)
 	xml.NewEncoder(w).Encode(struct {
-		XMLName      xml.Name `xml:"CopyObjectResult"`
+		XMLName      xml.Name
 		LastModified string
 		ETag         string
-	}{LastModified: now.Format("2006-01-02T15:04:05.000Z"), ETag: `"` + hex.EncodeToString(obj.Hash) + `"`})
+	}{XMLName: xml.Name{Local: element}, LastModified: lastModified.UTC().Format("2006-01-02T15:04:05.000Z"), ETag: etag})
+}
+
+// copyRangeRE is the form of x-amz-copy-source-range.
+var copyRangeRE = regexp.MustCompile(`^bytes=(\d+)-(\d+)$`)
+
+// uploadPartCopy serves UploadPartCopy, which gofakes3 lacks: it reads the source's range and
+// hands gofakes3 an UploadPart with those bytes.
+func (s *S3Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, src string) *s3Err {
+	_, data, serr := s.copySource(r, src)
+	if serr != nil {
+		return serr
+	}
+	if rng := r.Header.Get("X-Amz-Copy-Source-Range"); rng != "" {
+		m := copyRangeRE.FindStringSubmatch(rng)
+		var first, last int64
+		if m != nil {
+			first, _ = strconv.ParseInt(m[1], 10, 64)
+			last, _ = strconv.ParseInt(m[2], 10, 64)
+		}
+		if m == nil || first > last || last >= int64(len(data)) {
+			return &s3Err{http.StatusBadRequest, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"}
+		}
+		data = data[first : last+1]
+	}
+	if int64(len(data)) > s.maxCopySize {
+		return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
+	}
+	part := r.Clone(r.Context())
+	for k := range part.Header {
+		if strings.HasPrefix(k, "X-Amz-Copy-Source") || k == "Content-Md5" {
+			part.Header.Del(k)
+		}
+	}
+	part.Body = io.NopCloser(bytes.NewReader(data))
+	part.ContentLength = int64(len(data))
+	part.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	rec := httptest.NewRecorder()
+	s.faker.ServeHTTP(rec, part)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return nil
+	}
+	writeCopyResult(w, "CopyPartResult", s.Now(), rec.Header().Get("ETag"))
 	return nil
 }
 
