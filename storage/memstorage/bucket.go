@@ -280,12 +280,11 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 func (b *Bucket) remove(key, principal string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.idx.delete(key) {
-		// S3 also notifies deletes of keys that were missing; memstorage notifies only
-		// removals, which is what handlers act on.
-		b.sequencer++
-		b.notify(eventDelete, &storage.ObjectInfo{Key: key}, b.sequencer, principal)
-	}
+	// S3 notifies a delete whether or not the key held an object, since DeleteObject succeeds
+	// either way; so does memstorage.
+	b.idx.delete(key)
+	b.sequencer++
+	b.notify(eventDelete, &storage.ObjectInfo{Key: key}, b.sequencer, principal)
 	return nil
 }
 

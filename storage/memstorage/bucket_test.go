@@ -97,6 +97,8 @@ func TestEvents(t *testing.T) {
 		{events.ObjectCreatedCopy, "out/copy.mp4", strings.Trim(put.ETag, `"`), "eu-west-1"},
 		{events.ObjectCreatedCompleteMultipartUpload, "in/big", strings.Trim(bigInfo.ETag, `"`), "eu-west-1"},
 		{events.ObjectRemovedDelete, "in/a b.mp4", "", "eu-west-1"},
+		// S3 notifies a delete of a key that held nothing, too.
+		{events.ObjectRemovedDelete, "never/existed", "", "eu-west-1"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)

@@ -32,6 +32,7 @@
 //
 // With Options.Publisher, every change publishes the S3 notification AWS would send
 // (ObjectCreated:Put, :Post, :Copy, :CompleteMultipartUpload with Options.MultipartThreshold,
-// ObjectRemoved:Delete), with a sequencer that increases per key, after the change is visible and
-// without making the writer wait. Bucket.Flush waits for the queue to drain.
+// ObjectRemoved:Delete, which S3 sends even for a key that held nothing), with a sequencer that
+// increases per key, after the change is visible and without making the writer wait.
+// Bucket.Flush waits for the queue to drain.
 package memstorage
