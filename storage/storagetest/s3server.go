@@ -57,7 +57,13 @@ type S3Server struct {
 	skew   time.Duration
 	users  map[string]s3User // by access key id
 	keyMus map[string]*keyLock
+	// multipart holds, by bucket/key, the ETag of an object a multipart upload made: gofakes3
+	// reports its body's MD5 on reads, where S3 keeps the ETag the upload completed with.
+	multipart map[string]multipartETag
 }
+
+// multipartETag is the ETag (unquoted) CompleteMultipartUpload gave the body whose MD5 is md5.
+type multipartETag struct{ md5, etag string }
 
 type s3User struct {
 	creds  aws.Credentials
@@ -102,7 +108,7 @@ func NewS3Server(t testing.TB, opts *S3ServerOptions) *S3Server {
 
 // StartS3Server starts a server outside a test (in an example, or a local run); Close stops it.
 func StartS3Server(opts *S3ServerOptions) *S3Server {
-	s := &S3Server{Region: "us-east-1", users: map[string]s3User{}, keyMus: map[string]*keyLock{}}
+	s := &S3Server{Region: "us-east-1", users: map[string]s3User{}, keyMus: map[string]*keyLock{}, multipart: map[string]multipartETag{}}
 	if opts != nil && opts.Region != "" {
 		s.Region = opts.Region
 	}
@@ -280,7 +286,7 @@ func (s *S3Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if cc := r.Header.Get("Cache-Control"); cc != "" && (r.Method == http.MethodPut || r.Method == http.MethodPost && initiate) {
 		r.Header.Set(cacheHeader, cc)
 	}
-	cw := &cacheControlWriter{ResponseWriter: w}
+	cw := &cacheControlWriter{ResponseWriter: w, s: s, bucket: bucket, key: key}
 	if err := s.serveObject(cw, r, bucket, key); err != nil {
 		err.write(cw, r)
 	}
@@ -290,10 +296,14 @@ func (s *S3Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // cacheHeader carries Cache-Control through gofakes3, which drops it.
 const cacheHeader = "X-Amz-Storagetest-Cache-Control"
 
-// cacheControlWriter turns cacheHeader back into Cache-Control in responses.
+// cacheControlWriter turns cacheHeader back into Cache-Control in responses, and an object's
+// ETag into the one S3 reports (see etagOf): from the MD5 gofakes3 sent with the body it
+// serves, so the two match even when the object changes meanwhile.
 type cacheControlWriter struct {
 	http.ResponseWriter
-	done bool
+	done        bool
+	s           *S3Server
+	bucket, key string
 }
 
 func (w *cacheControlWriter) fix() {
@@ -305,6 +315,9 @@ func (w *cacheControlWriter) fix() {
 	if v := h.Get(cacheHeader); v != "" {
 		h.Set("Cache-Control", v)
 		h.Del(cacheHeader)
+	}
+	if e := h.Get("ETag"); e != "" {
+		h.Set("ETag", `"`+w.s.etagOf(w.bucket, w.key, strings.Trim(e, `"`))+`"`)
 	}
 }
 
@@ -483,14 +496,64 @@ func (s *S3Server) lockKey(bucket, key string) func() {
 	}
 }
 
-// current returns the ETag (hex, unquoted) and size of the object at key, or ok false.
+// current returns the ETag (unquoted) and size of the object at key, or ok false.
 func (s *S3Server) current(bucket, key string) (etag string, size int64, ok bool) {
 	obj, err := s.backend.HeadObject(bucket, key)
 	if err != nil {
 		return "", 0, false
 	}
 	obj.Contents.Close()
-	return hex.EncodeToString(obj.Hash), obj.Size, true
+	return s.etagOf(bucket, key, hex.EncodeToString(obj.Hash)), obj.Size, true
+}
+
+// etagOf returns the ETag (unquoted) S3 reports for the object at key whose body's MD5 is md5:
+// the multipart upload's that made it, or else the MD5.
+func (s *S3Server) etagOf(bucket, key, md5 string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.multipart[bucket+"/"+key]; ok && m.md5 == md5 {
+		return m.etag
+	}
+	return md5
+}
+
+// noteWrite records what a successful write left at key: the ETag a multipart upload completed
+// with (from its response body), or, for any other write, no multipart ETag.
+func (s *S3Server) noteWrite(bucket, key string, completion []byte) {
+	var res struct{ ETag string }
+	var obj *gofakes3.Object
+	if completion != nil && xml.Unmarshal(completion, &res) == nil && res.ETag != "" {
+		var err error
+		if obj, err = s.backend.HeadObject(bucket, key); err == nil {
+			obj.Contents.Close()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.multipart, bucket+"/"+key)
+	if obj != nil {
+		s.multipart[bucket+"/"+key] = multipartETag{md5: hex.EncodeToString(obj.Hash), etag: strings.Trim(res.ETag, `"`)}
+	}
+}
+
+// statusWriter notes the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func matches(header, etag string) bool {
@@ -546,7 +609,25 @@ func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, k
 		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && r.Method == http.MethodPut {
 			return s.copyObject(w, r, bucket, key, src)
 		}
-		s.faker.ServeHTTP(w, r)
+		if r.Method == http.MethodPost {
+			// The completion of a multipart upload: its answer names the object's ETag.
+			rec := httptest.NewRecorder()
+			s.faker.ServeHTTP(rec, r)
+			if rec.Code == http.StatusOK {
+				s.noteWrite(bucket, key, rec.Body.Bytes())
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return nil
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		s.faker.ServeHTTP(sw, r)
+		if sw.code/100 == 2 {
+			s.noteWrite(bucket, key, nil)
+		}
 		return nil
 	}
 	s.faker.ServeHTTP(w, r)
@@ -652,6 +733,7 @@ func (s *S3Server) servePostForm(w http.ResponseWriter, r *http.Request, bucket 
 		w.Write(rec.Body.Bytes())
 		return nil
 	}
+	s.noteWrite(bucket, key, nil)
 	s3form.WriteSuccess(w, fields["success_action_status"], s.URL+"/"+bucket+"/"+key, bucket, key, rec.Header().Get("ETag"))
 	return nil
 }
@@ -676,7 +758,7 @@ func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []
 	if err != nil {
 		return nil, nil, &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
 	}
-	if im := r.Header.Get("X-Amz-Copy-Source-If-Match"); im != "" && !matches(im, hex.EncodeToString(obj.Hash)) {
+	if im := r.Header.Get("X-Amz-Copy-Source-If-Match"); im != "" && !matches(im, s.etagOf(srcBucket, srcKey, hex.EncodeToString(obj.Hash))) {
 		return nil, nil, &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
 	}
 	return obj, data, nil
@@ -707,6 +789,7 @@ func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	if _, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
 		return &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
 	}
+	s.noteWrite(bucket, key, nil)
 	writeCopyResult(w, "CopyObjectResult", now, `"`+hex.EncodeToString(obj.Hash)+`"`)
 	return nil
 }
@@ -848,7 +931,7 @@ func (s *S3Server) listObjectsV2(w http.ResponseWriter, r *http.Request, bucket 
 		last = "k" + entry
 		res.Contents = append(res.Contents, content{
 			Key: k, LastModified: c.LastModified.UTC().Format("2006-01-02T15:04:05.000Z"),
-			ETag: c.ETag, Size: c.Size, StorageClass: "STANDARD",
+			ETag: `"` + s.etagOf(bucket, k, strings.Trim(c.ETag, `"`)) + `"`, Size: c.Size, StorageClass: "STANDARD",
 		})
 	}
 	w.Header().Set("Content-Type", "application/xml")

@@ -23,10 +23,9 @@
 //   - per-user prefix policies for temporary credentials (AddUser);
 //   - S3's answers where gofakes3 differs: ListObjectsV2 with delimiters across pages, metadata
 //     replaced (not merged) by a write, CopyObject's REPLACE directive, Cache-Control kept, a
-//     suffix range longer than the object served whole.
-//
-// gofakes3 still reports a multipart object's ETag as the MD5 of its whole body on reads, where
-// S3 keeps the multipart ETag.
+//     suffix range longer than the object served whole, a multipart object's ETag on reads,
+//     listings and conditions (the one its upload completed with, where gofakes3 reports the
+//     MD5 of its whole body), UploadPartCopy.
 package storagetest
 
 import (
@@ -662,8 +661,23 @@ func testStreamed64MiB(t *testing.T, tg Target) {
 		t.Errorf("info = %+v", obj.Info)
 	}
 	// A single-part upload's ETag is the body's MD5; a multipart one's ends with the part count.
+	// Either way reads report the ETag the upload returned.
 	if e := obj.Info.ETag; e != `"`+wantSum+`"` && !strings.Contains(e, "-") {
 		t.Errorf("ETag = %s, want the MD5 %s or a multipart ETag", e, wantSum)
+	}
+	if obj.Info.ETag != info.ETag {
+		t.Errorf("Get reports ETag %s, Put returned %s", obj.Info.ETag, info.ETag)
+	}
+	page, err := b.List(ctx, &storage.ListOptions{Prefix: "big"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Objects) != 1 || page.Objects[0].ETag != info.ETag {
+		t.Errorf("List reports %+v, want big with ETag %s", page.Objects, info.ETag)
+	}
+	// Conditions compare against that ETag too.
+	if _, err := b.Get(ctx, "big", &storage.GetOptions{IfMatch: info.ETag, Range: storage.ByteRange(0, 1)}); err != nil {
+		t.Errorf("Get If-Match the Put's ETag: %v", err)
 	}
 	// A range deep inside the object.
 	obj2, err := b.Get(ctx, "big", &storage.GetOptions{Range: storage.ByteRange(size-100, 50)})
