@@ -81,6 +81,9 @@ func (t *Transcoder) Submit(ctx context.Context, job *transcode.Job) (string, er
 
 // Get returns the job's status. It implements transcode.Transcoder.
 func (t *Transcoder) Get(ctx context.Context, id string) (*transcode.Status, error) {
+	if !sendable(id) {
+		return nil, fmt.Errorf("awsmediaconvert: get job %q: %w", id, transcode.ErrNotFound)
+	}
 	out, err := t.client.GetJob(ctx, &mediaconvert.GetJobInput{Id: aws.String(id)})
 	if err != nil {
 		if code(err) == "NotFoundException" {
@@ -96,6 +99,9 @@ func (t *Transcoder) Get(ctx context.Context, id string) (*transcode.Status, err
 
 // Cancel cancels the job. It implements transcode.Transcoder.
 func (t *Transcoder) Cancel(ctx context.Context, id string) error {
+	if !sendable(id) {
+		return fmt.Errorf("awsmediaconvert: cancel job %q: %w", id, transcode.ErrNotFound)
+	}
 	_, err := t.client.CancelJob(ctx, &mediaconvert.CancelJobInput{Id: aws.String(id)})
 	if err == nil {
 		return nil
@@ -113,6 +119,14 @@ func (t *Transcoder) Cancel(ctx context.Context, id string) error {
 		}
 	}
 	return fmt.Errorf("awsmediaconvert: cancel job %q: %w", id, err)
+}
+
+// sendable reports whether id can name a job in a request path. No job has an id that cannot,
+// so such an id is not found, as it is in every other Transcoder, without asking: the SDK
+// refuses an empty id, and "." or ".." would address another resource (GET .../jobs/. is
+// ListJobs once the path is cleaned).
+func sendable(id string) bool {
+	return id != "" && id != "." && id != ".."
 }
 
 func code(err error) string {

@@ -3,9 +3,11 @@ package awsmediaconvert_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,6 +203,51 @@ func TestErrors(t *testing.T) {
 	_, err = noRole.Submit(ctx, job())
 	if !errors.Is(err, transcode.ErrInvalidJob) || !errors.As(err, &ae) || ae.ErrorCode() != "BadRequestException" || !strings.Contains(ae.ErrorMessage(), "/role") {
 		t.Errorf("Submit with a bad role = %v, want ErrInvalidJob and BadRequestException about /role", err)
+	}
+}
+
+// counter is an HTTP client that counts the requests it sends.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) Do(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultClient.Do(r)
+}
+
+// An id no job can have is not found, as memtranscode says; one that cannot be put in a
+// request path is refused without a request.
+func TestMalformedIDNotFound(t *testing.T) {
+	srv := transcodetest.NewMediaConvert(nil)
+	t.Cleanup(srv.Close)
+	c := &counter{}
+	client := mediaconvert.New(mediaconvert.Options{
+		Region:       "us-west-2",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:   c,
+	})
+	tr := awsmediaconvert.New(client, role, nil)
+	for _, tc := range []struct {
+		id   string
+		sent bool
+	}{
+		{"", false},
+		{".", false},
+		{"..", false},
+		{" ", true},
+		{"a/b", true},
+		{"?x", true},
+	} {
+		before := c.n.Load()
+		if _, err := tr.Get(t.Context(), tc.id); !errors.Is(err, transcode.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want ErrNotFound", tc.id, err)
+		}
+		if err := tr.Cancel(t.Context(), tc.id); !errors.Is(err, transcode.ErrNotFound) {
+			t.Errorf("Cancel(%q) = %v, want ErrNotFound", tc.id, err)
+		}
+		if sent := c.n.Load() != before; sent != tc.sent {
+			t.Errorf("Get and Cancel of %q sent requests: %v, want %v", tc.id, sent, tc.sent)
+		}
 	}
 }
 

@@ -29,7 +29,8 @@
 //
 // # Errors
 //
-// NotFoundException maps to transcode.ErrNotFound, BadRequestException from CreateJob to
+// NotFoundException maps to transcode.ErrNotFound, as does an id no job can have (empty, "."
+// or ".."), which Get and Cancel refuse without a request; BadRequestException from CreateJob to
 // transcode.ErrInvalidJob, and canceling an ended job to transcode.ErrFinished; errors.As
 // reaches the SDK's smithy.APIError.
 package awsmediaconvert
