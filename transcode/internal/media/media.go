@@ -6,15 +6,22 @@
 // Probe reads the input once, front to back, and recognises:
 //   - ISO base media files (MP4, MOV, M4V, 3GP): a sequence of boxes whose first is "ftyp",
 //     "moov", "mdat", "free", "skip" or "wide". Every box must end inside the file (a
-//     truncated file fails), and there must be a "moov" and an "mdat". Width and height come
-//     from the first track header ("tkhd") with a picture size, the duration from the movie
-//     header ("mvhd").
+//     truncated file fails), and there must be a "moov" and an "mdat". Width, height and
+//     rotation come from the first track header ("tkhd") with a picture size, the duration
+//     from the movie header ("mvhd").
 //   - Matroska and WebM: the EBML magic 1A 45 DF A3.
 //   - MPEG transport streams: the sync byte 0x47 at offsets 0, 188 and 376.
 //   - AVI: "RIFF" then "AVI ".
 //
 // For the last three the picture size and duration are not parsed; Probe reports DefaultWidth,
 // DefaultHeight and DefaultDuration. Anything else, including an empty object, is not a video.
+//
+// # Rotation
+//
+// A phone stores a portrait video as landscape pictures and a track header matrix that turns
+// them upright. Info.Rotation is that turn, and DisplaySize the picture's size once turned,
+// which is what ffmpeg and MediaConvert (with the input's Rotate set to AUTO) size outputs
+// from. WithRotation writes such a matrix into an MP4.
 package media
 
 import (
@@ -23,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -41,7 +49,19 @@ type Info struct {
 	Container string // "mp4", "matroska", "mpegts" or "avi"
 	Width     int
 	Height    int
-	Duration  time.Duration
+	// Rotation is how far, in degrees clockwise, the picture turns to be shown upright: 0,
+	// 90, 180 or 270. A matrix turning it by another angle counts as 0, as MediaConvert
+	// ignores rotations more than a degree away from a right angle.
+	Rotation int
+	Duration time.Duration
+}
+
+// DisplaySize returns the picture's width and height once turned upright.
+func (i Info) DisplaySize() (w, h int) {
+	if i.Rotation%180 != 0 {
+		return i.Height, i.Width
+	}
+	return i.Width, i.Height
 }
 
 // Error is why an input is not a usable video, with the MediaConvert error code that fits.
@@ -231,21 +251,111 @@ func parseMoov(moov []byte, info *Info) {
 				if typ != "tkhd" || len(body) < 4 {
 					return
 				}
-				at := 76
-				if body[0] == 1 {
-					at = 88
-				}
-				if len(body) < at+8 {
+				m, ok := tkhdMatrix(body)
+				if !ok {
 					return
 				}
-				w := int(binary.BigEndian.Uint32(body[at:]) >> 16)
-				h := int(binary.BigEndian.Uint32(body[at+4:]) >> 16)
+				w := int(binary.BigEndian.Uint32(m[36:]) >> 16)
+				h := int(binary.BigEndian.Uint32(m[40:]) >> 16)
 				if w > 0 && h > 0 {
 					info.Width, info.Height = w, h
+					info.Rotation = rotation(m)
 				}
 			})
 		}
 	})
+}
+
+// tkhdMatrix returns the part of a track header's body from its matrix to its end: the
+// matrix's nine 32-bit values, then the width and the height.
+func tkhdMatrix(tkhd []byte) ([]byte, bool) {
+	if len(tkhd) < 4 {
+		return nil, false
+	}
+	at := 40
+	if tkhd[0] == 1 {
+		at = 52 // 64-bit times and duration
+	}
+	if len(tkhd) < at+44 {
+		return nil, false
+	}
+	return tkhd[at : at+44], true
+}
+
+// rotation reads the clockwise turn of a matrix {a b u, c d v, x y w}: a point (p, q) shows
+// at (a·p + c·q + x, b·p + d·q + y), so the turn is the angle of (a, b).
+func rotation(m []byte) int {
+	a := float64(int32(binary.BigEndian.Uint32(m[0:])))
+	b := float64(int32(binary.BigEndian.Uint32(m[4:])))
+	if a == 0 && b == 0 {
+		return 0
+	}
+	deg := math.Atan2(b, a) * 180 / math.Pi
+	if deg < 0 {
+		deg += 360
+	}
+	right := math.Round(deg/90) * 90
+	if math.Abs(deg-right) > 1 {
+		return 0
+	}
+	return int(right) % 360
+}
+
+// WithRotation returns a copy of the MP4 mp4 whose first video track header carries the
+// matrix a phone writes for a picture shown turned degrees clockwise (0, 90, 180 or 270).
+func WithRotation(mp4 []byte, degrees int) ([]byte, error) {
+	var a, b, c, d, x, y int32
+	out := append([]byte(nil), mp4...)
+	var done bool
+	var w, h int32
+	patch := func(tkhd []byte) {
+		m, ok := tkhdMatrix(tkhd)
+		if !ok || done {
+			return
+		}
+		w, h = int32(binary.BigEndian.Uint32(m[36:])), int32(binary.BigEndian.Uint32(m[40:]))
+		if w <= 0 || h <= 0 {
+			return
+		}
+		switch degrees {
+		case 0:
+			a, d = 1, 1
+		case 90:
+			b, c, x = 1, -1, h
+		case 180:
+			a, d, x, y = -1, -1, w, h
+		case 270:
+			b, c, y = -1, 1, w
+		}
+		for i, v := range []int32{a << 16, b << 16, 0, c << 16, d << 16, 0, x, y, 1 << 30} {
+			binary.BigEndian.PutUint32(m[4*i:], uint32(v))
+		}
+		done = true
+	}
+	switch degrees {
+	case 0, 90, 180, 270:
+	default:
+		return nil, fmt.Errorf("media: rotation %d is not 0, 90, 180 or 270 degrees", degrees)
+	}
+	boxes(out, func(typ string, body []byte) {
+		if typ != "moov" {
+			return
+		}
+		boxes(body, func(typ string, body []byte) {
+			if typ != "trak" {
+				return
+			}
+			boxes(body, func(typ string, body []byte) {
+				if typ == "tkhd" {
+					patch(body)
+				}
+			})
+		})
+	})
+	if !done {
+		return nil, errors.New("media: no video track header found")
+	}
+	return out, nil
 }
 
 // IsProbeError reports whether err is an *Error, and returns it.
