@@ -11,13 +11,16 @@
 // The input is read once, front to back, and recognised by its container, not its name:
 //   - MP4, MOV and other ISO base media files: a chain of boxes starting with "ftyp",
 //     "moov", "mdat", "free", "skip" or "wide", each ending inside the file, including a
-//     "moov" and an "mdat". Width, height and duration come from the track and movie
-//     headers, so the outputs' metadata is the input's, scaled.
+//     "moov" and an "mdat". Width, height, rotation and duration come from the track and
+//     movie headers, so the outputs' metadata is the input's, scaled. A video with a
+//     rotation (a phone's portrait video) gives upright outputs, sized from the turned
+//     picture, as ffmpeg and MediaConvert (whose input Rotate is AUTO) give them.
 //   - Matroska and WebM (EBML magic 1A 45 DF A3), MPEG transport streams (sync byte 0x47
 //     every 188 bytes), AVI ("RIFF" … "AVI "): taken to be 1920×1080 and 10 seconds long.
 //
 // Anything else ends the job in ERROR with code 1010 (transcode.CodeInputAccess): a missing
-// key, an empty object, a text file named .mp4. A truncated MP4 ends in ERROR with code 1040
+// key, a key the bucket refuses (over 1,024 bytes, not UTF-8), an empty object, a text file
+// named .mp4, a photo. A truncated MP4 ends in ERROR with code 1040
 // (transcode.CodeInputDecode). Nothing is written for a failed job.
 //
 // # Outputs

@@ -138,7 +138,12 @@ func (t *Transcoder) probe(ctx context.Context, in *transcode.Object) (media.Inf
 		return media.Info{}, "", &media.Error{Code: transcode.CodeInputAccess, Msg: "NoSuchKey: the input object does not exist"}
 	}
 	if err != nil {
-		return media.Info{}, "", err
+		if ctx.Err() != nil {
+			return media.Info{}, "", ctx.Err()
+		}
+		// MediaConvert reports any input it cannot read, a key S3 refuses included, as
+		// 1010.
+		return media.Info{}, "", &media.Error{Code: transcode.CodeInputAccess, Msg: err.Error()}
 	}
 	defer obj.Close()
 	info, err := media.Probe(obj)
@@ -165,18 +170,20 @@ func (t *Transcoder) write(ctx context.Context, spec *transcode.Job, in media.In
 		return nil
 	}
 	src := jobevent.S3URL(spec.Input.Bucket, spec.Input.Key)
+	// Outputs are upright, as ffmpeg makes them and MediaConvert with Rotate AUTO.
+	inW, inH := in.DisplaySize()
 	for i := range spec.Renditions {
 		r := &spec.Renditions[i]
-		w, h := transcode.OutputSize(in.Width, in.Height, r.Width, r.Height, r.NoUpscale)
+		w, h := transcode.OutputSize(inW, inH, r.Width, r.Height, r.NoUpscale)
 		q, br := r.Mode()
-		desc := fmt.Sprintf("memtranscode rendition\ninput: %s\ninput etag: %s\ninput: %dx%d %s %s\nrendition: %s\nsize: %dx%d\nquality: %d\nbitrate: %d\ncodecs: H.264, AAC\n",
-			src, etag, in.Width, in.Height, in.Container, in.Duration, r.Name, w, h, q, br)
+		desc := fmt.Sprintf("memtranscode rendition\ninput: %s\ninput etag: %s\ninput: %dx%d turned %d %s %s\nrendition: %s\nsize: %dx%d\nquality: %d\nbitrate: %d\ncodecs: H.264, AAC\n",
+			src, etag, in.Width, in.Height, in.Rotation, in.Container, in.Duration, r.Name, w, h, q, br)
 		if err := put(spec.RenditionKey(r), "video/mp4", media.MP4(w, h, in.Duration, desc), w, h, in.Duration); err != nil {
 			return nil, err
 		}
 	}
 	if th := spec.Thumbnail; th != nil {
-		w, h := transcode.OutputSize(in.Width, in.Height, th.Width, th.Height, false)
+		w, h := transcode.OutputSize(inW, inH, th.Width, th.Height, false)
 		desc := fmt.Sprintf("memtranscode thumbnail of %s (etag %s), first frame, %dx%d", src, etag, w, h)
 		if err := put(spec.ThumbnailKey(), "image/jpeg", media.JPEG(w, h, th.JPEGQuality(), desc), w, h, 0); err != nil {
 			return nil, err
