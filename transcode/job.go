@@ -40,9 +40,10 @@ type Job struct {
 	// Metadata is carried to the job's status and its state change events (MediaConvert's
 	// userMetadata). At most MaxMetadata entries.
 	Metadata map[string]string
-	// IdempotencyToken, when not empty, makes Submit return the earlier job submitted with the
-	// same token instead of starting another (MediaConvert's ClientRequestToken, which
-	// MediaConvert honours for one minute). Up to MaxTokenLength printable ASCII characters.
+	// IdempotencyToken, when not empty, makes Submit return the job submitted with the same
+	// token less than a minute earlier instead of starting another (MediaConvert's
+	// ClientRequestToken, which MediaConvert honours for one minute after the request that
+	// created the job). Up to MaxTokenLength printable ASCII characters.
 	IdempotencyToken string
 }
 

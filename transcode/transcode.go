@@ -10,8 +10,9 @@ import (
 // Implementations are safe for concurrent use.
 type Transcoder interface {
 	// Submit validates job and starts it, returning the job's id. An invalid job is rejected
-	// with an error wrapping ErrInvalidJob. Submitting a job with the IdempotencyToken of an
-	// earlier job returns the earlier job's id and starts nothing. ctx bounds the submission
+	// with an error wrapping ErrInvalidJob. Submitting a job with the IdempotencyToken of a
+	// job submitted less than a minute earlier returns that job's id and starts nothing; a
+	// token reused later starts a new job, as MediaConvert does. ctx bounds the submission
 	// only: the job runs on after Submit returns, as a MediaConvert job does, until it ends
 	// or is canceled.
 	Submit(ctx context.Context, job *Job) (id string, err error)

@@ -1,4 +1,5 @@
-// Package runner keeps the jobs of an in-process transcoder: ids, idempotency tokens, states,
+// Package runner keeps the jobs of an in-process transcoder: ids, idempotency tokens (honoured
+// for TokenWindow, as MediaConvert honours a ClientRequestToken), states,
 // a bound on jobs running at once, cancellation, and the job state change events, in the
 // order MediaConvert sends them. memtranscode and ffmpeg differ only in the work a job does.
 package runner
@@ -42,7 +43,15 @@ type Options struct {
 	Account   string
 	// Slots bounds the jobs working at once; 0 means no bound.
 	Slots int
+	// Now is the clock for job ids, event times and the idempotency token window; nil means
+	// time.Now.
+	Now func() time.Time
 }
+
+// TokenWindow is how long after a successful Submit its idempotency token returns the same
+// job; MediaConvert honours a reused ClientRequestToken for one minute, then creates a new
+// job.
+const TokenWindow = time.Minute
 
 // ErrClosed is returned by Submit after Close.
 var ErrClosed = errors.New("transcoder closed")
@@ -60,9 +69,18 @@ type Runner struct {
 
 	mu     sync.Mutex
 	jobs   map[string]*job
-	tokens map[string]string
+	tokens map[string]tokenUse
+	// issued holds the tokens in the order they were given out, so expired ones are pruned
+	// from the front without scanning the map.
+	issued []tokenUse
 	closed bool
 	wg     sync.WaitGroup
+}
+
+// tokenUse is a token's job and when the Submit that created the job succeeded.
+type tokenUse struct {
+	token, id string
+	at        time.Time
 }
 
 type job struct {
@@ -80,7 +98,10 @@ func New(name string, work Work, remove Remove, opts Options) *Runner {
 	if opts.Account == "" {
 		opts.Account = "111122223333"
 	}
-	r := &Runner{name: name, work: work, remove: remove, opts: opts, jobs: map[string]*job{}, tokens: map[string]string{}}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Runner{name: name, work: work, remove: remove, opts: opts, jobs: map[string]*job{}, tokens: map[string]tokenUse{}}
 	r.queue = fmt.Sprintf("arn:aws:mediaconvert:%s:%s:queues/Default", opts.Region, opts.Account)
 	if opts.Slots > 0 {
 		r.slots = make(chan struct{}, opts.Slots)
@@ -114,12 +135,14 @@ func (r *Runner) Submit(ctx context.Context, spec *transcode.Job, admit func(*tr
 	if r.closed {
 		return "", fmt.Errorf("%s: submit: %w", r.name, ErrClosed)
 	}
+	now := r.opts.Now()
+	r.pruneTokens(now)
 	if spec.IdempotencyToken != "" {
-		if id, ok := r.tokens[spec.IdempotencyToken]; ok {
-			return id, nil
+		if u, ok := r.tokens[spec.IdempotencyToken]; ok && now.Sub(u.at) < TokenWindow {
+			return u.id, nil
 		}
 	}
-	id := fmt.Sprintf("%d-%06s", time.Now().UnixMilli(), strconv.FormatInt(r.seq.Add(1), 36))
+	id := fmt.Sprintf("%d-%06s", now.UnixMilli(), strconv.FormatInt(r.seq.Add(1), 36))
 	j := &job{spec: clone(spec), done: make(chan struct{})}
 	j.status = transcode.Status{ID: id, State: transcode.StateSubmitted, Percent: -1, Metadata: j.spec.Metadata}
 	if admit != nil {
@@ -129,7 +152,9 @@ func (r *Runner) Submit(ctx context.Context, spec *transcode.Job, admit func(*tr
 	j.cancel = cancel
 	r.jobs[id] = j
 	if spec.IdempotencyToken != "" {
-		r.tokens[spec.IdempotencyToken] = id
+		u := tokenUse{token: spec.IdempotencyToken, id: id, at: now}
+		r.tokens[u.token] = u
+		r.issued = append(r.issued, u)
 	}
 	r.wg.Add(1)
 	go func() {
@@ -139,6 +164,23 @@ func (r *Runner) Submit(ctx context.Context, spec *transcode.Job, admit func(*tr
 		r.run(ctx, j)
 	}()
 	return id, nil
+}
+
+// pruneTokens forgets the tokens whose window has passed at now, so the table of tokens holds
+// only the last TokenWindow's. r.mu must be held.
+func (r *Runner) pruneTokens(now time.Time) {
+	for len(r.issued) > 0 && now.Sub(r.issued[0].at) >= TokenWindow {
+		u := r.issued[0]
+		// After a clock that went back, the token may map to a later use; that one stays.
+		if r.tokens[u.token].id == u.id {
+			delete(r.tokens, u.token)
+		}
+		r.issued[0] = tokenUse{} // let the strings go before append moves the slice
+		r.issued = r.issued[1:]
+	}
+	if len(r.issued) == 0 {
+		r.issued = nil
+	}
 }
 
 // Get returns a copy of the job's status.
@@ -195,7 +237,7 @@ func (r *Runner) publish(st transcode.Status) {
 	if r.opts.Publisher == nil {
 		return
 	}
-	e, err := events.NewJobStateChange(jobevent.Event(&st, r.opts.Region, r.opts.Account, r.queue, time.Now()))
+	e, err := events.NewJobStateChange(jobevent.Event(&st, r.opts.Region, r.opts.Account, r.queue, r.opts.Now()))
 	if err != nil {
 		return // only a job without id or state fails to encode, and every job has both
 	}

@@ -3,8 +3,10 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -108,5 +110,121 @@ func TestUnexpectedErrorIsInternal(t *testing.T) {
 	st, _ := r.Get(t.Context(), id)
 	if st.State != transcode.StateError || st.ErrorCode != transcode.CodeInternal || st.ErrorMessage != "disk full" {
 		t.Errorf("status = %+v", st)
+	}
+}
+
+// clock is a clock a test moves by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func instant(ctx context.Context, j *transcode.Job, progress func(int)) ([]transcode.Output, error) {
+	return []transcode.Output{{Bucket: j.Output.Bucket, Key: j.RenditionKey(&j.Renditions[0])}}, nil
+}
+
+// A token returns its job for one minute after the Submit that created it, as MediaConvert
+// honours a ClientRequestToken; reusing it later starts a new job, which the token then
+// returns for the next minute.
+func TestTokenWindow(t *testing.T) {
+	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	r := New("test", instant, nil, Options{Now: c.Now})
+	t.Cleanup(func() { r.Close() })
+	submit := func() string {
+		t.Helper()
+		j := spec()
+		j.IdempotencyToken = "upload-1"
+		id, err := r.Submit(t.Context(), j, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	first := submit()
+	steps := []struct {
+		advance time.Duration
+		newJob  bool
+	}{
+		{0, false},
+		{59*time.Second + 999*time.Millisecond, false}, // 59.999s after the first
+		{time.Millisecond, true},                       // 60s: the window has passed
+		{30 * time.Second, false},                      // 30s after the second job
+		{30 * time.Second, true},                       // 60s after the second job
+	}
+	ids := map[string]bool{first: true}
+	last := first
+	for i, s := range steps {
+		c.Advance(s.advance)
+		id := submit()
+		switch {
+		case s.newJob && ids[id]:
+			t.Errorf("step %d: Submit gave the earlier job %q, want a new job", i, id)
+		case !s.newJob && id != last:
+			t.Errorf("step %d: Submit gave %q, want the job %q the token returns", i, id, last)
+		}
+		ids[id] = true
+		last = id
+	}
+	if n := len(ids); n != 3 {
+		t.Errorf("%d jobs, want 3", n)
+	}
+	r.mu.Lock()
+	jobs := len(r.jobs)
+	r.mu.Unlock()
+	if jobs != 3 {
+		t.Errorf("runner holds %d jobs, want 3", jobs)
+	}
+}
+
+// Tokens are forgotten once their window has passed, so a long-running transcoder holds only
+// the last minute's.
+func TestTokensPruned(t *testing.T) {
+	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	r := New("test", instant, nil, Options{Now: c.Now})
+	t.Cleanup(func() { r.Close() })
+	held := func() (tokens, issued int) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.tokens), len(r.issued)
+	}
+	// One token a second for five minutes: at most a minute's worth is held at any time.
+	for i := range 300 {
+		j := spec()
+		j.IdempotencyToken = fmt.Sprintf("upload-%d", i)
+		if _, err := r.Submit(t.Context(), j, nil); err != nil {
+			t.Fatal(err)
+		}
+		if tokens, issued := held(); tokens > 60 || issued > 60 {
+			t.Fatalf("after %d submissions a second apart: %d tokens, %d issued; want at most 60", i+1, tokens, issued)
+		}
+		c.Advance(time.Second)
+	}
+	// Pruning leaves the last minute's tokens working.
+	recent := spec()
+	recent.IdempotencyToken = "upload-299"
+	a, _ := r.Submit(t.Context(), recent, nil)
+	b, _ := r.Submit(t.Context(), recent, nil)
+	if a != b {
+		t.Errorf("a token of the last minute gave jobs %q and %q", a, b)
+	}
+	c.Advance(TokenWindow)
+	if _, err := r.Submit(t.Context(), spec(), nil); err != nil { // no token: prunes all the same
+		t.Fatal(err)
+	}
+	if tokens, issued := held(); tokens != 0 || issued != 0 {
+		t.Errorf("a minute after the last token: %d tokens, %d issued; want none", tokens, issued)
 	}
 }
