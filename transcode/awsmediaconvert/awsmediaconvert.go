@@ -208,12 +208,20 @@ func outputPath(input, dest string, o *types.Output) string {
 }
 
 // DecodeEvent decodes the payload of a "MediaConvert Job State Change" EventBridge event
-// into the status it reports. The error wraps events.ErrWrongKind for another kind of event
-// and events.ErrMalformed for a payload that is not one.
+// into the status it reports. Every status MediaConvert sends maps to a transcode.State:
+// INPUT_INFORMATION, STATUS_UPDATE and NEW_WARNING, sent while a job runs, to
+// StateProgressing; QUEUE_HOP, sent while a job waits in a queue, to StateSubmitted; the rest
+// to the state of the same name. The error wraps events.ErrWrongKind for another kind of
+// event and events.ErrMalformed for a payload that is not one, including one whose status
+// MediaConvert does not send.
 func DecodeEvent(payload []byte) (*transcode.Status, error) {
 	e, err := events.DecodeJobStateChange(payload)
 	if err != nil {
 		return nil, fmt.Errorf("awsmediaconvert: decode event: %w", err)
 	}
-	return jobevent.Status(e), nil
+	st, err := jobevent.Decode(e)
+	if err != nil {
+		return nil, fmt.Errorf("awsmediaconvert: decode event: %w", err)
+	}
+	return st, nil
 }
