@@ -10,8 +10,9 @@ import (
 // audioSelector names the one audio selector every job uses.
 const audioSelector = "Audio Selector 1"
 
-// Settings returns the MediaConvert job settings Submit sends for job, with AAC at 96 kb/s.
-// The job must be valid.
+// Settings returns the MediaConvert job settings Submit sends for job, with AAC at 96 kb/s
+// and the input's rotation metadata honoured (Rotate AUTO), so a phone's portrait video
+// gives upright outputs. The job must be valid.
 func Settings(job *transcode.Job) *types.JobSettings { return settings(job, 96000) }
 
 func settings(job *transcode.Job, audioBitrate int) *types.JobSettings {
@@ -51,7 +52,10 @@ func settings(job *transcode.Job, audioBitrate int) *types.JobSettings {
 		Inputs: []types.Input{{
 			FileInput:      aws.String("s3://" + job.Input.Bucket + "/" + job.Input.Key),
 			AudioSelectors: map[string]types.AudioSelector{audioSelector: {DefaultSelection: types.AudioDefaultSelectionDefault}},
-			VideoSelector:  &types.VideoSelector{},
+			// MediaConvert ignores an input's rotation metadata unless told AUTO; phones
+			// store portrait videos landscape with such metadata, and outputs should be
+			// upright, as ffmpeg makes them.
+			VideoSelector:  &types.VideoSelector{Rotate: types.InputRotateAuto},
 			TimecodeSource: types.InputTimecodeSourceZerobased,
 		}},
 		OutputGroups: []types.OutputGroup{g},

@@ -24,15 +24,18 @@
 //
 // A rendition's Quality q becomes x264's -crf 38-2q (7 → 24, 10 → 18); a Bitrate with a
 // Quality caps it (-maxrate, -bufsize twice that); a Bitrate alone is the average bitrate
-// (-b:v). Sizes follow transcode.OutputSize on the probed input size; frames are scaled with
-// the bicubic filter and get square pixels. Audio is AAC stereo at 48 kHz, 96 kb/s by
-// default; an input without audio gives renditions without audio. Options.Preset is x264's
-// preset ("veryfast" by default).
+// (-b:v). Sizes follow transcode.OutputSize on the probed input size, turned upright when
+// the input carries a rotation (a phone's portrait video), as ffmpeg turns the frames and
+// MediaConvert does with the input's Rotate AUTO; frames are scaled with the bicubic filter
+// and get square pixels. Audio is AAC stereo at 48 kHz, 96 kb/s by default; an input without
+// audio gives renditions without audio. Options.Preset is x264's preset ("veryfast" by
+// default).
 //
 // # Bad input
 //
-// An input that is missing, empty or not recognised by ffprobe ends in ERROR with code 1010
-// (transcode.CodeInputAccess); an MP4 whose boxes are cut short, or that ffmpeg fails to
+// An input that is missing, empty, not recognised by ffprobe, or in a container MediaConvert
+// does not read (a photo: ffprobe reads images, MediaConvert does not) ends in ERROR with
+// code 1010 (transcode.CodeInputAccess), as MediaConvert ends it; an MP4 whose boxes are cut short, or that ffmpeg fails to
 // decode, with 1040 (transcode.CodeInputDecode). The message quotes ffmpeg's last lines.
 //
 // # Concurrency and cancellation

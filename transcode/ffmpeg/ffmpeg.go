@@ -154,6 +154,11 @@ func (t *Transcoder) work(ctx context.Context, spec *transcode.Job, progress fun
 		}
 		return nil, openError(spec, transcode.CodeInputAccess, err.Error())
 	}
+	if !mediaConvertContainer(in.format) {
+		// ffprobe reads photos and other images too; MediaConvert, whose behaviour this
+		// adapter keeps, has no parser for them.
+		return nil, openError(spec, transcode.CodeInputAccess, media.MsgUnknown)
+	}
 	if in.width <= 0 || in.height <= 0 {
 		return nil, openError(spec, transcode.CodeInputAccess, "no video stream found")
 	}
@@ -249,15 +254,41 @@ func (t *Transcoder) download(ctx context.Context, spec *transcode.Job, file str
 }
 
 type probed struct {
+	format        string // ffprobe's format_name: the demuxer's names, comma-separated
 	width, height int
 	duration      time.Duration
 	audio         bool
 }
 
+// containers are the names of ffmpeg's demuxers for the containers MediaConvert reads video
+// from: QuickTime, MP4 and 3GP; Matroska and WebM; MPEG transport and program streams; AVI;
+// ASF (WMV); Flash (FLV, F4V); MXF; GXF; IMF; HLS; raw elementary streams (no container);
+// WAV, which fails later for want of a video stream.
+var containers = map[string]bool{
+	"mov": true, "mp4": true, "m4a": true, "3gp": true, "3g2": true,
+	"matroska": true, "webm": true,
+	"mpegts": true, "mpeg": true,
+	"avi": true, "asf": true, "flv": true,
+	"mxf": true, "mxf_d10": true, "mxf_opatom": true, "gxf": true, "imf": true, "hls": true,
+	"h264": true, "hevc": true, "mpegvideo": true,
+	"wav": true,
+}
+
+// mediaConvertContainer reports whether format, ffprobe's format_name, is a container
+// MediaConvert accepts. Images (image2, jpeg_pipe, png_pipe, gif …) are not.
+func mediaConvertContainer(format string) bool {
+	for name := range strings.SplitSeq(format, ",") {
+		if containers[name] {
+			return true
+		}
+	}
+	return false
+}
+
 // probe runs ffprobe on file.
 func (t *Transcoder) probe(ctx context.Context, file string) (probed, error) {
 	cmd := exec.CommandContext(ctx, t.opts.FFprobe, "-v", "error",
-		"-show_entries", "stream=codec_type,width,height:stream_side_data=rotation:stream_tags=rotate:format=duration",
+		"-show_entries", "stream=codec_type,width,height:stream_side_data=rotation:stream_tags=rotate:format=format_name,duration",
 		"-of", "json", file)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -277,13 +308,14 @@ func (t *Transcoder) probe(ctx context.Context, file string) (probed, error) {
 			} `json:"side_data_list"`
 		} `json:"streams"`
 		Format struct {
+			Name     string `json:"format_name"`
 			Duration string `json:"duration"`
 		} `json:"format"`
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
 		return probed{}, fmt.Errorf("ffprobe output: %w", err)
 	}
-	var p probed
+	p := probed{format: r.Format.Name}
 	for _, s := range r.Streams {
 		switch s.CodecType {
 		case "video":

@@ -7,8 +7,9 @@
 // RunTranscoderTests runs every behaviour of the contract as subtests: jobs that complete
 // with the sizes the sizing rules give and outputs that are really in the bucket, one
 // completion event per job carrying the user metadata, idempotency tokens, invalid jobs
-// refused at Submit, bad inputs (truncated, text, empty, missing) ending in ERROR with no
-// output left behind, cancellation, and 20 jobs submitted at once.
+// refused at Submit, bad inputs (truncated, text, empty, a photo, missing, keys S3 refuses)
+// ending in ERROR with MediaConvert's error code and no output left behind, a phone's rotated
+// video sized upright, cancellation, and 20 jobs submitted at once.
 //
 // # The MediaConvert server
 //

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +35,8 @@ type MediaConvertOptions struct {
 	// bucket named in its s3:// URL, fails with error 1010 or 1040 when the input is missing
 	// or not a video, and otherwise writes a stand-in MP4 for every MP4 output and a JPEG
 	// for every frame capture output (contents describe the output; sizes follow the
-	// settings) before it completes. The rules for recognising a video are those of
+	// settings, and the input's rotation when its videoSelector rotate is AUTO) before it
+	// completes. The rules for recognising a video are those of
 	// memtranscode.
 	Buckets map[string]storage.Bucket
 	// TokenWindow is how long a clientRequestToken returns the job it first created; 0
@@ -46,8 +46,15 @@ type MediaConvertOptions struct {
 
 // VideoInfo describes an input video to a server completing a job by hand.
 type VideoInfo struct {
-	Width    int
-	Height   int
+	// Width and Height are the stored picture's.
+	Width  int
+	Height int
+	// Rotation is the input's rotation metadata, in degrees clockwise (0, 90, 180 or 270):
+	// a phone's portrait video is stored landscape and turned 90. Outputs are sized from the
+	// turned picture when the job's input has videoSelector rotate AUTO, as the service does;
+	// without it the service ignores the metadata. DEGREES_90, DEGREES_180 and DEGREES_270
+	// turn the picture whatever the metadata says.
+	Rotation int
 	Duration time.Duration
 }
 
@@ -539,20 +546,25 @@ func (s *MediaConvert) probe(ctx context.Context, url string) (VideoInfo, error)
 		return VideoInfo{}, &media.Error{Code: transcode.CodeInputAccess, Msg: "NoSuchKey"}
 	}
 	if err != nil {
-		return VideoInfo{}, err
+		if ctx.Err() != nil {
+			return VideoInfo{}, ctx.Err()
+		}
+		// A key S3 refuses, like any input the service cannot read, is 1010.
+		return VideoInfo{}, &media.Error{Code: transcode.CodeInputAccess, Msg: err.Error()}
 	}
 	defer obj.Close()
 	info, err := media.Probe(obj)
 	if err != nil {
 		return VideoInfo{}, err
 	}
-	return VideoInfo{Width: info.Width, Height: info.Height, Duration: info.Duration}, nil
+	return VideoInfo{Width: info.Width, Height: info.Height, Rotation: info.Rotation, Duration: info.Duration}, nil
 }
 
 // outputDetails describes the outputs settings produce from an input like in.
 func outputDetails(st *jobSettings, in VideoInfo) []wireOutputGroupDetail {
 	inBase := path.Base(st.Inputs[0].FileInput)
 	inBase = strings.TrimSuffix(inBase, path.Ext(inBase))
+	in = turned(in, st.Inputs[0].rotate())
 	var groups []wireOutputGroupDetail
 	for _, g := range st.OutputGroups {
 		dest := g.OutputGroupSettings.FileGroupSettings.Destination
@@ -588,6 +600,27 @@ func outputDetails(st *jobSettings, in VideoInfo) []wireOutputGroupDetail {
 	return groups
 }
 
+// turned returns in as the service sees it with the input's rotate setting: the picture
+// turned, Rotation cleared.
+func turned(in VideoInfo, rotate string) VideoInfo {
+	deg := 0
+	switch rotate {
+	case "AUTO":
+		deg = in.Rotation
+	case "DEGREES_90":
+		deg = 90
+	case "DEGREES_180":
+		deg = 180
+	case "DEGREES_270":
+		deg = 270
+	}
+	if deg%180 != 0 {
+		in.Width, in.Height = in.Height, in.Width
+	}
+	in.Rotation = 0
+	return in
+}
+
 func outputSize(in VideoInfo, vd *videoDescription) (int, int) {
 	w, h := deref(vd.Width), deref(vd.Height)
 	switch vd.ScalingBehavior {
@@ -607,14 +640,14 @@ func deref(p *int) int {
 	return *p
 }
 
-var s3URL = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$`)
-
+// splitS3 splits an s3:// URL at the first slash after the bucket name.
 func splitS3(u string) (bucket, key string, ok bool) {
-	m := s3URL.FindStringSubmatch(u)
-	if m == nil {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
 		return "", "", false
 	}
-	return m[1], m[2], true
+	bucket, key, ok = strings.Cut(rest, "/")
+	return bucket, key, ok && bucket != ""
 }
 
 func newJobID(now time.Time) string {

@@ -1,10 +1,12 @@
 package transcodetest_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -12,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/servous/servous/events"
+	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/memstorage"
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/awsmediaconvert"
 	"github.com/servous/servous/transcode/transcodetest"
@@ -29,14 +34,18 @@ func validInput() *mediaconvert.CreateJobInput {
 	}
 }
 
-func TestMediaConvertRejectsBadSettings(t *testing.T) {
-	srv := transcodetest.NewMediaConvert(nil)
-	t.Cleanup(srv.Close)
-	client := mediaconvert.New(mediaconvert.Options{
+func newClient(srv *transcodetest.MediaConvert) *mediaconvert.Client {
+	return mediaconvert.New(mediaconvert.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
 	})
+}
+
+func TestMediaConvertRejectsBadSettings(t *testing.T) {
+	srv := transcodetest.NewMediaConvert(nil)
+	t.Cleanup(srv.Close)
+	client := newClient(srv)
 	h264 := func(in *mediaconvert.CreateJobInput) *types.H264Settings {
 		return in.Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings
 	}
@@ -75,6 +84,13 @@ func TestMediaConvertRejectsBadSettings(t *testing.T) {
 		{"frame capture quality", func(in *mediaconvert.CreateJobInput) {
 			in.Settings.OutputGroups[0].Outputs[2].VideoDescription.CodecSettings.FrameCaptureSettings.Quality = aws.Int32(0)
 		}, "frameCaptureSettings/quality: Should be greater than or equal to 1"},
+		{"rotate", func(in *mediaconvert.CreateJobInput) {
+			in.Settings.Inputs[0].VideoSelector.Rotate = types.InputRotate("DEGREES_45")
+		}, "/settings/inputs/0/videoSelector/rotate: Should be one of"},
+		{"file input without a slash", func(in *mediaconvert.CreateJobInput) { in.Settings.Inputs[0].FileInput = aws.String("s3://input") }, "/settings/inputs/0/fileInput: Should match"},
+		{"destination not s3", func(in *mediaconvert.CreateJobInput) {
+			in.Settings.OutputGroups[0].OutputGroupSettings.FileGroupSettings.Destination = aws.String("https://out/p/")
+		}, "fileGroupSettings/destination: Should match pattern"},
 		{"aac bitrate", func(in *mediaconvert.CreateJobInput) {
 			in.Settings.OutputGroups[0].Outputs[0].AudioDescriptions[0].CodecSettings.AacSettings.Bitrate = aws.Int32(1)
 		}, "aacSettings/bitrate: Should be greater than or equal to 6000"},
@@ -108,5 +124,125 @@ func TestMediaConvertRequiresSignature(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-ErrorType") != "ForbiddenException" {
 		t.Errorf("unsigned GetJob = %d %q, want 403 ForbiddenException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestMediaConvertBucketNames checks the server takes every bucket name the API reference's
+// patterns take: the service leaves bucket names to S3, which reports them when the job runs.
+func TestMediaConvertBucketNames(t *testing.T) {
+	for _, name := range []string{"Upper_Case", "under_score", "a", "x.y..z-", strings.Repeat("b", 80)} {
+		t.Run(name, func(t *testing.T) {
+			buckets := map[string]storage.Bucket{name: memstorage.New(name, nil)}
+			if _, err := storage.PutBytes(t.Context(), buckets[name], "in/a.mp4", transcodetest.Clip(), nil); err != nil {
+				t.Fatal(err)
+			}
+			ended := make(finals, 10)
+			srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{Buckets: buckets, Publisher: ended})
+			t.Cleanup(srv.Close)
+			in := validInput()
+			in.Settings = awsmediaconvert.Settings(&transcode.Job{
+				Input:      transcode.Object{Bucket: name, Key: "in/a.mp4"},
+				Renditions: []transcode.Rendition{{Name: "-120p", Height: 120}},
+				Output:     transcode.Destination{Bucket: name, Prefix: "out/"},
+			})
+			client := newClient(srv)
+			out, err := client.CreateJob(t.Context(), in)
+			if err != nil {
+				t.Fatalf("CreateJob: %v", err)
+			}
+			job := waitJob(t, client, ended, aws.ToString(out.Job.Id))
+			if job.Status != types.JobStatusComplete {
+				t.Fatalf("job ended %s: %d %s", job.Status, aws.ToInt32(job.ErrorCode), aws.ToString(job.ErrorMessage))
+			}
+			if _, err := storage.GetBytes(t.Context(), buckets[name], "out/a-120p.mp4"); err != nil {
+				t.Errorf("output: %v", err)
+			}
+		})
+	}
+}
+
+// finals is an events.Publisher passing on the ids of jobs that ended.
+type finals chan string
+
+func (f finals) Publish(_ context.Context, e events.Event) error {
+	jc, err := events.DecodeJobStateChange(e.Payload)
+	if err != nil {
+		return err
+	}
+	switch jc.Status {
+	case events.JobComplete, events.JobError, events.JobCanceled:
+		f <- jc.JobID
+	}
+	return nil
+}
+
+// waitJob waits for the job's final event and returns the job as GetJob describes it.
+func waitJob(t *testing.T, client *mediaconvert.Client, ended finals, id string) *types.Job {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case got := <-ended:
+			if got != id {
+				continue
+			}
+		case <-timeout:
+			t.Fatalf("job %s did not end", id)
+		}
+		out, err := client.GetJob(t.Context(), &mediaconvert.GetJobInput{Id: aws.String(id)})
+		if err != nil {
+			t.Fatalf("GetJob: %v", err)
+		}
+		return out.Job
+	}
+}
+
+// TestMediaConvertRotate checks the input's videoSelector rotate: the service ignores
+// rotation metadata unless it is AUTO, and turns the picture by a set angle whatever the
+// metadata says.
+func TestMediaConvertRotate(t *testing.T) {
+	srv := transcodetest.NewMediaConvert(nil)
+	t.Cleanup(srv.Close)
+	client := newClient(srv)
+	type size struct{ W, H int }
+	tests := []struct {
+		rotate   types.InputRotate
+		rotation int
+		want     size
+	}{
+		{"", 90, size{160, 120}},
+		{types.InputRotateDegree0, 90, size{160, 120}},
+		{types.InputRotateAuto, 90, size{90, 120}},
+		{types.InputRotateAuto, 270, size{90, 120}},
+		{types.InputRotateAuto, 180, size{160, 120}},
+		{types.InputRotateAuto, 0, size{160, 120}},
+		{types.InputRotateDegrees90, 0, size{90, 120}},
+		{types.InputRotateDegrees180, 90, size{160, 120}},
+		{types.InputRotateDegrees270, 0, size{90, 120}},
+	}
+	for _, tt := range tests {
+		in := validInput()
+		in.Settings = awsmediaconvert.Settings(&transcode.Job{
+			Input:      transcode.Object{Bucket: "input", Key: "phone.mov"},
+			Renditions: []transcode.Rendition{{Name: "-120p", Height: 120}},
+			Output:     transcode.Destination{Bucket: "out"},
+		})
+		in.Settings.Inputs[0].VideoSelector.Rotate = tt.rotate
+		out, err := client.CreateJob(t.Context(), in)
+		if err != nil {
+			t.Fatalf("CreateJob: %v", err)
+		}
+		id := aws.ToString(out.Job.Id)
+		if err := srv.Complete(id, transcodetest.VideoInfo{Width: 320, Height: 240, Rotation: tt.rotation, Duration: time.Second}); err != nil {
+			t.Fatalf("Complete: %v", err)
+		}
+		got, err := client.GetJob(t.Context(), &mediaconvert.GetJobInput{Id: aws.String(id)})
+		if err != nil {
+			t.Fatalf("GetJob: %v", err)
+		}
+		vd := got.Job.OutputGroupDetails[0].OutputDetails[0].VideoDetails
+		if g := (size{int(aws.ToInt32(vd.WidthInPx)), int(aws.ToInt32(vd.HeightInPx))}); g != tt.want {
+			t.Errorf("rotate %q, input turned %d: output %v, want %v", tt.rotate, tt.rotation, g, tt.want)
+		}
 	}
 }

@@ -55,7 +55,18 @@ type jobSettings struct {
 }
 
 type jobInput struct {
-	FileInput string `json:"fileInput"`
+	FileInput     string `json:"fileInput"`
+	VideoSelector *struct {
+		Rotate string `json:"rotate"`
+	} `json:"videoSelector"`
+}
+
+// rotate is the input's videoSelector rotate setting, "" when not set.
+func (in *jobInput) rotate() string {
+	if in.VideoSelector == nil {
+		return ""
+	}
+	return in.VideoSelector.Rotate
 }
 
 type outputGroup struct {
@@ -114,9 +125,11 @@ type audioDescription struct {
 }
 
 var (
-	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
-	fileInput = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$|^https?://`)
-	s3Dest    = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/`)
+	roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	// The API reference's patterns: the service checks no more of a bucket name than that
+	// it is there, and reports a bucket it cannot reach when the job runs.
+	fileInput = regexp.MustCompile(`^s3://([^\/]+\/+)+((([^\/]*)))$|^https?://`)
+	s3Dest    = regexp.MustCompile(`^s3:\/\/`)
 )
 
 // validateCreateJob returns the service's complaints about a CreateJob request, each as
@@ -159,6 +172,11 @@ func validateCreateJob(req *createJobRequest, st *jobSettings) []string {
 			bad(p, "Required")
 		} else if !fileInput.MatchString(in.FileInput) {
 			bad(p, "Should match pattern ^s3://([^\\/]+\\/+)+((([^\\/]*)))$ or ^https?://")
+		}
+		switch r := in.rotate(); r {
+		case "", "DEGREE_0", "DEGREES_90", "DEGREES_180", "DEGREES_270", "AUTO":
+		default:
+			bad(fmt.Sprintf("/settings/inputs/%d/videoSelector/rotate", i), "Should be one of DEGREE_0, DEGREES_90, DEGREES_180, DEGREES_270, AUTO")
 		}
 	}
 	if len(st.OutputGroups) == 0 {

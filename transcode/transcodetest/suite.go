@@ -56,6 +56,7 @@ func RunTranscoderTests(t *testing.T, cfg Config) {
 	t.Run("InvalidJobs", func(t *testing.T) { testInvalid(t, cfg) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, cfg) })
 	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, cfg) })
+	t.Run("Rotated", func(t *testing.T) { testRotated(t, cfg) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, cfg) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
 }
@@ -236,8 +237,8 @@ func checkOutput(t *testing.T, f *fixture, o transcode.Output, thumbnail bool) {
 		t.Errorf("output %s is not an MP4: %v", o.Key, err)
 		return
 	}
-	if info.Width != o.Width || info.Height != o.Height {
-		t.Errorf("output %s: headers say %d×%d, status says %d×%d", o.Key, info.Width, info.Height, o.Width, o.Height)
+	if w, h := info.DisplaySize(); w != o.Width || h != o.Height {
+		t.Errorf("output %s: headers say %d×%d shown, status says %d×%d", o.Key, w, h, o.Width, o.Height)
 	}
 	if d := o.Duration - ClipDuration; d < -200*time.Millisecond || d > 200*time.Millisecond {
 		t.Errorf("output %s: duration %v, want about %v", o.Key, o.Duration, ClipDuration)
@@ -318,35 +319,92 @@ func testNotFound(t *testing.T, cfg Config) {
 func testBadInputs(t *testing.T, cfg Config) {
 	f := newFixture(t, cfg)
 	c := Clip()
-	inputs := map[string][]byte{
-		"truncated.mp4": c[:len(c)*2/3],
-		"text.mp4":      []byte("This is a text file, not a video.\n"),
-		"empty.mp4":     {},
+	// Every input fails as MediaConvert fails it: 1010 when it cannot be read or is in no
+	// container the service knows (a photo included), 1040 when it is cut short.
+	tests := []struct {
+		name string
+		key  string
+		data []byte // nil: the key holds nothing
+		code int
+	}{
+		{"truncated", "truncated.mp4", c[:len(c)*2/3], transcode.CodeInputDecode},
+		{"text", "text.mp4", []byte("This is a text file, not a video.\n"), transcode.CodeInputAccess},
+		{"empty", "empty.mp4", []byte{}, transcode.CodeInputAccess},
+		{"photo", "photo.jpg", media.JPEG(64, 48, 80, "a photo, not a video"), transcode.CodeInputAccess},
+		{"missing", "missing.mp4", nil, transcode.CodeInputAccess},
+		// Keys S3 refuses: the bucket's error is an input that cannot be read.
+		{"key over 1024 bytes", strings.Repeat("k", 1100) + ".mp4", nil, transcode.CodeInputAccess},
+		{"key not UTF-8", "bad\xff.mp4", nil, transcode.CodeInputAccess},
 	}
-	for key, data := range inputs {
-		f.put(t, key, data)
+	for _, tt := range tests {
+		if tt.data != nil {
+			f.put(t, tt.key, tt.data)
+		}
 	}
-	for _, key := range []string{"truncated.mp4", "text.mp4", "empty.mp4", "missing.mp4"} {
-		t.Run(key, func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			j := job(key, "bad/"+key+"/")
+			prefix := "bad/" + tt.name + "/"
+			j := job(tt.key, prefix)
 			j.Thumbnail = &transcode.Thumbnail{Name: "-t"}
 			id := f.submit(t, j)
 			e := f.final(t, id)
-			if e.Status != events.JobError || e.ErrorCode == 0 || e.ErrorMessage == "" {
-				t.Errorf("final event %s %d %q, want ERROR with a code and a message", e.Status, e.ErrorCode, e.ErrorMessage)
+			if e.Status != events.JobError || e.ErrorCode != tt.code || e.ErrorMessage == "" {
+				t.Errorf("final event %s %d %q, want ERROR %d with a message", e.Status, e.ErrorCode, e.ErrorMessage, tt.code)
 			}
 			st, err := f.tr.Get(t.Context(), id)
-			if err != nil || st.State != transcode.StateError || st.ErrorCode != e.ErrorCode || len(st.Outputs) != 0 {
-				t.Errorf("Get = %+v, %v; want ERROR %d without outputs", st, err, e.ErrorCode)
+			if err != nil || st.State != transcode.StateError || st.ErrorCode != tt.code || len(st.Outputs) != 0 {
+				t.Errorf("Get = %+v, %v; want ERROR %d without outputs", st, err, tt.code)
 			}
-			if keys := f.keys(t, "bad/"+key+"/"); len(keys) != 0 {
+			if keys := f.keys(t, prefix); len(keys) != 0 {
 				t.Errorf("failed job left %v", keys)
 			}
 			if n := f.rec.finals(id); n != 1 {
 				t.Errorf("%d final events, want 1", n)
 			}
 		})
+	}
+}
+
+// testRotated runs a phone's portrait video: landscape pictures with a matrix turning them a
+// quarter clockwise. Outputs are sized and shown upright, as ffmpeg does and MediaConvert
+// does with the input's Rotate set to AUTO.
+func testRotated(t *testing.T, cfg Config) {
+	f := newFixture(t, cfg)
+	phone, err := media.WithRotation(Clip(), 90)
+	if err != nil {
+		t.Fatalf("rotating the clip: %v", err)
+	}
+	f.put(t, "phone/portrait.mp4", phone)
+	j := &transcode.Job{
+		Input: transcode.Object{Bucket: InputBucket, Key: "phone/portrait.mp4"},
+		Renditions: []transcode.Rendition{
+			{Name: "-120p", Height: 120},
+			{Name: "-w180", Width: 180},
+			{Name: "-box", Width: 160, Height: 160},
+		},
+		Thumbnail: &transcode.Thumbnail{Name: "-thumb", Width: 96},
+		Output:    transcode.Destination{Bucket: OutputBucket, Prefix: "portrait/"},
+	}
+	id := f.submit(t, j)
+	if e := f.final(t, id); e.Status != events.JobComplete {
+		t.Fatalf("final event %s (%d %s), want COMPLETE", e.Status, e.ErrorCode, e.ErrorMessage)
+	}
+	st, err := f.tr.Get(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	type size struct{ W, H int }
+	want := []size{{90, 120}, {180, 240}, {120, 160}, {96, 128}}
+	var got []size
+	for _, o := range st.Outputs {
+		got = append(got, size{o.Width, o.Height})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("output sizes of a %d×%d clip turned a quarter (-want +got):\n%s", ClipWidth, ClipHeight, diff)
+	}
+	for i, o := range st.Outputs {
+		checkOutput(t, f, o, i == len(st.Outputs)-1)
 	}
 }
 
