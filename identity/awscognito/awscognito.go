@@ -15,33 +15,51 @@
 //
 // # Caching
 //
-// The identity id of a login is cached — keyed by provider and the token's
-// subject when the token is a JWT, and by the token otherwise — so repeated
-// exchanges cost one GetCredentialsForIdentity call. Concurrent exchanges of
-// one login share a single GetId call. The cached id is never trusted on its
-// own: Cognito still verifies the token before it returns credentials.
+// The identity id of a login is cached, keyed by the provider and a hash of
+// the token, until the token expires, so repeated exchanges of one token
+// (as an identity.NewCredentialsProvider refreshing credentials makes) cost
+// one GetCredentialsForIdentity call. Concurrent exchanges of one login
+// share a single GetId call. Nothing read from an unverified token decides
+// what it is answered: a new token, even for the same subject, is sent to
+// GetId, and Cognito verifies it. The cached id is never trusted on its
+// own either: Cognito verifies the token again before it returns
+// credentials.
 //
 // # Errors
 //
-// Every error Cognito documents for the two operations is mapped to an
-// identity sentinel; errors.As still reaches the SDK's error
-// (smithy.APIError or the typed exception from the types package):
+// Every error is mapped to an identity sentinel; errors.As still reaches
+// the SDK's error where there is one (smithy.APIError or the typed
+// exception from the types package; awshttp.ResponseError for an answer
+// that is not the service's):
 //
 //   - NotAuthorizedException, ResourceConflictException: identity.ErrNotAuthorized,
 //     or identity.ErrUnknownProvider when Cognito says the token is not from
 //     a supported provider of the pool.
-//   - TooManyRequestsException, LimitExceededException: identity.ErrThrottled.
+//   - TooManyRequestsException, LimitExceededException, the throttling
+//     codes common to AWS services (ThrottlingException, Throttling,
+//     RequestLimitExceeded …) and HTTP 429: identity.ErrThrottled.
 //   - ResourceNotFoundException, InvalidParameterException,
-//     InvalidIdentityPoolConfigurationException: identity.ErrMisconfigured.
-//   - InternalErrorException, ExternalServiceException: identity.ErrUnavailable.
+//     InvalidIdentityPoolConfigurationException, AccessDeniedException and
+//     the other errors of a wrongly configured client or IAM policy, and
+//     any other 4xx error code: identity.ErrMisconfigured.
+//   - InternalErrorException, ExternalServiceException, ServiceUnavailable,
+//     any other 5xx answer, a body that is not the service's JSON, and no
+//     answer at all (the endpoint is unreachable, the connection broke, the
+//     call timed out): identity.ErrUnavailable.
+//
+// When the caller's context ends during a call, the error wraps the
+// context's error (context.Canceled or context.DeadlineExceeded) and no
+// sentinel: the service did nothing wrong.
 package awscognito
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,7 +80,7 @@ const CredentialsSource = "awscognito"
 // getIDTimeout bounds a GetId call shared by concurrent exchanges.
 const getIDTimeout = 30 * time.Second
 
-// maxCached bounds the identity id cache; when full it starts afresh.
+// maxCached bounds the identity id cache.
 const maxCached = 10000
 
 var poolIDPattern = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
@@ -89,7 +107,20 @@ type Pool struct {
 
 	group singleflight.Group
 	mu    sync.Mutex
-	ids   map[string]string // cache key → identity id
+	ids   map[string]cachedID // cacheKey → identity id
+}
+
+// cachedID is an identity id GetId returned for a token.
+type cachedID struct {
+	id string
+	// expires is the token's expiry, after which the entry no longer
+	// answers; zero if the token states none.
+	expires time.Time
+}
+
+// fresh reports whether the entry may still answer at now.
+func (c cachedID) fresh(now time.Time) bool {
+	return c.expires.IsZero() || now.Before(c.expires)
 }
 
 // New returns a Pool for the identity pool poolID ("us-east-1:0c1d…")
@@ -97,7 +128,7 @@ type Pool struct {
 // GetId and GetCredentialsForIdentity are unsigned calls, so the client
 // needs no credentials.
 func New(client *cognitoidentity.Client, poolID string, opts *Options) *Pool {
-	p := &Pool{client: client, poolID: poolID, ids: map[string]string{}}
+	p := &Pool{client: client, poolID: poolID, ids: map[string]cachedID{}}
 	if opts != nil {
 		p.opts = *opts
 		p.opts.Providers = slices.Clone(opts.Providers)
@@ -160,23 +191,49 @@ func (p *Pool) check(login identity.Login) error {
 	return nil
 }
 
-func (p *Pool) identityID(ctx context.Context, key string, login identity.Login) (id string, cached bool, err error) {
+// lookup returns the cached identity id of key, if it may still answer.
+func (p *Pool) lookup(key string) (string, bool) {
 	p.mu.Lock()
-	id, ok := p.ids[key]
-	p.mu.Unlock()
-	if ok {
+	defer p.mu.Unlock()
+	c, ok := p.ids[key]
+	if !ok || !c.fresh(time.Now()) {
+		return "", false
+	}
+	return c.id, true
+}
+
+// store caches id for key until expires, keeping the cache within
+// maxCached entries: expired entries go first, and if that frees nothing
+// the cache starts afresh.
+func (p *Pool) store(key, id string, expires time.Time) {
+	now := time.Now()
+	if !expires.IsZero() && !now.Before(expires) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.ids) >= maxCached {
+		maps.DeleteFunc(p.ids, func(_ string, c cachedID) bool { return !c.fresh(now) })
+		if len(p.ids) >= maxCached {
+			clear(p.ids)
+		}
+	}
+	p.ids[key] = cachedID{id: id, expires: expires}
+}
+
+func (p *Pool) identityID(ctx context.Context, key string, login identity.Login) (id string, cached bool, err error) {
+	if id, ok := p.lookup(key); ok {
 		return id, true, nil
 	}
-	// The shared call must not fail for every waiter because the first
-	// one's context ended, so it runs detached, bounded by getIDTimeout;
-	// each caller still stops waiting when its own context ends.
+	// Only exchanges of the very same login share a call, so its answer,
+	// error or id, is the one each of them would have had alone. The
+	// shared call must not fail for every waiter because the first one's
+	// context ended, so it runs detached, bounded by getIDTimeout; each
+	// caller still stops waiting when its own context ends.
 	ch := p.group.DoChan(key, func() (any, error) {
 		// A call that finished between this caller's cache miss and
 		// DoChan has filled the cache already.
-		p.mu.Lock()
-		id, ok := p.ids[key]
-		p.mu.Unlock()
-		if ok {
+		if id, ok := p.lookup(key); ok {
 			return id, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), getIDTimeout)
@@ -190,18 +247,15 @@ func (p *Pool) identityID(ctx context.Context, key string, login identity.Login)
 		}
 		out, err := p.client.GetId(ctx, in)
 		if err != nil {
-			return "", mapError("get id", err)
+			// No caller canceled this call: if its own timeout ended
+			// it, Cognito did not answer in time.
+			return "", mapError(context.Background(), "get id", err)
 		}
-		id = aws.ToString(out.IdentityId)
+		id := aws.ToString(out.IdentityId)
 		if id == "" {
 			return "", fmt.Errorf("awscognito: get id: response lacks an identity id: %w", identity.ErrUnavailable)
 		}
-		p.mu.Lock()
-		if len(p.ids) >= maxCached {
-			clear(p.ids)
-		}
-		p.ids[key] = id
-		p.mu.Unlock()
+		p.store(key, id, tokenExpiry(login.Token))
 		return id, nil
 	})
 	select {
@@ -217,7 +271,7 @@ func (p *Pool) identityID(ctx context.Context, key string, login identity.Login)
 
 func (p *Pool) forget(key, id string) {
 	p.mu.Lock()
-	if p.ids[key] == id {
+	if p.ids[key].id == id {
 		delete(p.ids, key)
 	}
 	p.mu.Unlock()
@@ -233,7 +287,7 @@ func (p *Pool) credentials(ctx context.Context, id string, login identity.Login)
 	}
 	out, err := p.client.GetCredentialsForIdentity(ctx, in)
 	if err != nil {
-		return aws.Credentials{}, mapError("get credentials for identity "+id, err)
+		return aws.Credentials{}, mapError(ctx, "get credentials for identity "+id, err)
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretKey == nil || c.Expiration == nil {
@@ -249,52 +303,38 @@ func (p *Pool) credentials(ctx context.Context, id string, login identity.Login)
 	}, nil
 }
 
-// mapError wraps err with the identity sentinel for its Cognito error code.
-func mapError(op string, err error) error {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("awscognito: %s: %w", op, err)
-	}
-	var sentinel error
-	switch apiErr.ErrorCode() {
-	case "NotAuthorizedException":
-		sentinel = identity.ErrNotAuthorized
-		// Cognito reports an untrusted provider as not authorized; its
-		// message is the only thing that tells the two apart.
-		if strings.Contains(apiErr.ErrorMessage(), "not from a supported provider") {
-			sentinel = identity.ErrUnknownProvider
-		}
-	case "ResourceConflictException":
-		sentinel = identity.ErrNotAuthorized
-	case "TooManyRequestsException", "LimitExceededException":
-		sentinel = identity.ErrThrottled
-	case "ResourceNotFoundException", "InvalidParameterException", "InvalidIdentityPoolConfigurationException":
-		sentinel = identity.ErrMisconfigured
-	case "InternalErrorException", "ExternalServiceException":
-		sentinel = identity.ErrUnavailable
-	default:
-		return fmt.Errorf("awscognito: %s: %w", op, err)
-	}
-	return fmt.Errorf("awscognito: %s: %w: %w", op, sentinel, err)
+// cacheKey keys shared GetId calls and the identity id cache by the login
+// itself: its provider and a SHA-256 of its token. The token is not
+// verified here, so nothing read from it (such as its subject) may decide
+// which answer it gets: a different token, even for the same subject,
+// makes its own GetId call, and Cognito verifies it. The hash is of fixed
+// length, so the key is unambiguous whatever the provider contains.
+func cacheKey(l identity.Login) string {
+	h := sha256.Sum256([]byte(l.Token))
+	return l.Provider + "\x00" + string(h[:])
 }
 
-// cacheKey keys the identity id cache by provider and subject, read from
-// the token without verifying it; Cognito verifies the token on every call,
-// so a forged subject gains nothing but a refusal.
-func cacheKey(l identity.Login) string {
-	parts := strings.Split(l.Token, ".")
-	if len(parts) == 3 {
-		if payload, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
-			var c struct {
-				Iss string `json:"iss"`
-				Sub string `json:"sub"`
-			}
-			if json.Unmarshal(payload, &c) == nil && c.Sub != "" {
-				return l.Provider + "\x00sub\x00" + c.Iss + "\x00" + c.Sub
-			}
-		}
+// tokenExpiry returns the expiry ("exp") of a JWT, or the zero time if the
+// token is not a JWT or states none. It reads a token Cognito has just
+// accepted, so the claim is the provider's.
+func tokenExpiry(token string) time.Time {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return time.Time{}
 	}
-	return l.Provider + "\x00token\x00" + l.Token
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}
+	}
+	var c struct {
+		Exp float64 `json:"exp"`
+	}
+	// Bounds keep the conversion to int64 defined; an absurd expiry is
+	// treated as none.
+	if json.Unmarshal(payload, &c) != nil || c.Exp <= 0 || c.Exp > 1<<40 {
+		return time.Time{}
+	}
+	return time.Unix(int64(c.Exp), 0)
 }
 
 var _ identity.Exchanger = (*Pool)(nil)

@@ -8,7 +8,8 @@
 // adapter: identity ids in REGION:GUID form, stable per provider and
 // subject, temporary credentials, 100 concurrent exchanges of one login
 // yielding one identity, and the refusal of malformed, unsigned, wrong-key,
-// wrong-issuer, wrong-audience, expired and future-dated tokens.
+// wrong-issuer, wrong-audience, expired and future-dated tokens, even
+// when they name a subject the adapter already knows.
 //
 // # Server
 //
