@@ -12,7 +12,8 @@ var (
 	// later with backoff.
 	ErrThrottled = errors.New("identity: throttled")
 	// ErrMisconfigured: the pool does not exist or is not set up to issue
-	// credentials.
+	// credentials, or the caller's own AWS setup (its permissions, its
+	// client's configuration) keeps it from asking.
 	ErrMisconfigured = errors.New("identity: misconfigured")
 	// ErrUnavailable: the service, or a provider it depends on, failed;
 	// retrying may succeed.

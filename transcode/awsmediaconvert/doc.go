@@ -6,8 +6,11 @@
 // FILE_GROUP output group writing to s3://<output bucket>/<prefix>, one MP4 output per
 // rendition (H.264 and AAC, the rendition's name as the name modifier, the moov box up front
 // for progressive download) and, for a thumbnail, a frame capture output taking one JPEG of
-// the first frame. The role is the IAM role MediaConvert assumes to read the input and write
-// the outputs; the queue is the account's Default queue unless Options.Queue names another.
+// the first frame. The input's video selector sets Rotate to AUTO, so a phone's video, whose
+// rotation is only metadata, comes out upright, as from the ffmpeg adapter; MediaConvert's
+// default ignores that metadata. The role is the IAM role MediaConvert assumes to read the
+// input and write the outputs; the queue is the account's Default queue unless Options.Queue
+// names another.
 // Job.IdempotencyToken becomes the ClientRequestToken, which MediaConvert honours for one
 // minute; without a token the SDK sends a random one, so its own retries stay idempotent.
 //
