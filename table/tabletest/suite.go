@@ -115,6 +115,7 @@ func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
 	t.Run("KeyLimits", s.testKeyLimits)
 	t.Run("Expiry", s.testExpiry)
 	t.Run("InvalidArguments", s.testInvalidArguments)
+	t.Run("Values", s.testValues)
 	t.Run("Canceled", s.testCanceled)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
@@ -85,6 +86,8 @@ func CheckName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("no attribute name: %w", table.ErrInvalidArgument)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("attribute name %q is not valid UTF-8: %w", name, table.ErrInvalidArgument)
 	case strings.ContainsAny(name, ".["):
 		return fmt.Errorf("attribute name %q is a document path; only top-level names are supported: %w", name, table.ErrInvalidArgument)
 	}

@@ -5,6 +5,8 @@ package item
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -82,6 +84,9 @@ func CheckSize(it Item) (int, error) {
 func ValueOf(v table.Value) (types.AttributeValue, error) {
 	switch v.Kind() {
 	case table.KindString:
+		if !utf8.ValidString(v.Text()) {
+			return nil, fmt.Errorf("string is not valid UTF-8: %w", table.ErrInvalidArgument)
+		}
 		return &types.AttributeValueMemberS{Value: v.Text()}, nil
 	case table.KindNumber:
 		n, err := NormalizeNumber(v.Text())
@@ -109,36 +114,50 @@ func KeyValue(av types.AttributeValue) (table.Value, bool) {
 }
 
 // Marshal converts an operand of a condition or update: a table.Value, a
-// types.AttributeValue, or anything attributevalue marshals.
+// types.AttributeValue, or anything attributevalue marshals. Attribute values are checked and
+// normalized as marshaled ones are, without changing the caller's value.
 func Marshal(v any) (types.AttributeValue, error) {
 	switch v := v.(type) {
 	case table.Value:
 		return ValueOf(v)
 	case types.AttributeValue:
-		return v, nil
+		return normalizeValue(v, 1)
 	}
 	av, err := attributevalue.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %T: %w: %w", v, table.ErrInvalidArgument, err)
 	}
-	return normalizeValue(av)
+	return normalizeValue(av, 1)
 }
 
-// Normalize rewrites the item's numbers, at any depth, in canonical form, so that the
-// in-memory adapter stores and returns what DynamoDB would. It reports numbers DynamoDB
-// would reject.
+// MaxNesting is how many levels deep DynamoDB lets a document go, counting the top-level
+// attribute as level 1: a value may sit inside at most 31 maps and lists.
+const MaxNesting = 32
+
+// Normalize checks the item as DynamoDB would and rewrites its numbers, at any depth, in
+// canonical form, so that the in-memory adapter stores and returns what DynamoDB would. It
+// refuses, with an error wrapping table.ErrInvalidArgument, what DynamoDB rejects: invalid
+// numbers, strings and names that are not UTF-8, empty sets, sets with duplicate members
+// (numbers compared by value), and documents nested deeper than MaxNesting.
 func Normalize(it Item) error {
 	for name, v := range it {
-		nv, err := normalizeValue(v)
+		if !utf8.ValidString(name) {
+			return fmt.Errorf("attribute name %q is not valid UTF-8: %w", name, table.ErrInvalidArgument)
+		}
+		nv, err := normalizeValue(v, 1)
 		if err != nil {
 			return fmt.Errorf("attribute %q: %w", name, err)
 		}
-		it[name] = nv
+		if nv != v {
+			it[name] = nv
+		}
 	}
 	return nil
 }
 
-func normalizeValue(v types.AttributeValue) (types.AttributeValue, error) {
+// normalizeValue returns v checked and with canonical numbers; level is v's nesting level.
+// It never changes v: a value that needs rewriting is copied.
+func normalizeValue(v types.AttributeValue, level int) (types.AttributeValue, error) {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberN:
 		s, err := NormalizeNumber(v.Value)
@@ -150,26 +169,90 @@ func normalizeValue(v types.AttributeValue) (types.AttributeValue, error) {
 		}
 		return &types.AttributeValueMemberN{Value: s}, nil
 	case *types.AttributeValueMemberNS:
+		if len(v.Value) == 0 {
+			return nil, fmt.Errorf("empty number set: %w", table.ErrInvalidArgument)
+		}
 		out := make([]string, len(v.Value))
+		seen := make(map[string]bool, len(v.Value))
 		for i, s := range v.Value {
 			n, err := NormalizeNumber(s)
 			if err != nil {
 				return nil, err
 			}
+			if seen[n] {
+				return nil, fmt.Errorf("number set holds %s twice: %w", n, table.ErrInvalidArgument)
+			}
+			seen[n] = true
 			out[i] = n
 		}
 		return &types.AttributeValueMemberNS{Value: out}, nil
-	case *types.AttributeValueMemberL:
-		for i, e := range v.Value {
-			ne, err := normalizeValue(e)
-			if err != nil {
-				return nil, err
+	case *types.AttributeValueMemberSS:
+		if len(v.Value) == 0 {
+			return nil, fmt.Errorf("empty string set: %w", table.ErrInvalidArgument)
+		}
+		seen := make(map[string]bool, len(v.Value))
+		for _, s := range v.Value {
+			if !utf8.ValidString(s) {
+				return nil, fmt.Errorf("string set member %q is not valid UTF-8: %w", s, table.ErrInvalidArgument)
 			}
-			v.Value[i] = ne
+			if seen[s] {
+				return nil, fmt.Errorf("string set holds %q twice: %w", s, table.ErrInvalidArgument)
+			}
+			seen[s] = true
+		}
+	case *types.AttributeValueMemberBS:
+		if len(v.Value) == 0 {
+			return nil, fmt.Errorf("empty binary set: %w", table.ErrInvalidArgument)
+		}
+		seen := make(map[string]bool, len(v.Value))
+		for _, b := range v.Value {
+			if seen[string(b)] {
+				return nil, fmt.Errorf("binary set holds %x twice: %w", b, table.ErrInvalidArgument)
+			}
+			seen[string(b)] = true
+		}
+	case *types.AttributeValueMemberL:
+		if level >= MaxNesting {
+			return nil, errNesting
+		}
+		var out []types.AttributeValue
+		for i, e := range v.Value {
+			ne, err := normalizeValue(e, level+1)
+			if err != nil {
+				return nil, fmt.Errorf("list element %d: %w", i, err)
+			}
+			if ne != e && out == nil {
+				out = slices.Clone(v.Value)
+			}
+			if out != nil {
+				out[i] = ne
+			}
+		}
+		if out != nil {
+			return &types.AttributeValueMemberL{Value: out}, nil
 		}
 	case *types.AttributeValueMemberM:
-		if err := Normalize(v.Value); err != nil {
-			return nil, err
+		if level >= MaxNesting {
+			return nil, errNesting
+		}
+		var out map[string]types.AttributeValue
+		for k, e := range v.Value {
+			if !utf8.ValidString(k) {
+				return nil, fmt.Errorf("map key %q is not valid UTF-8: %w", k, table.ErrInvalidArgument)
+			}
+			ne, err := normalizeValue(e, level+1)
+			if err != nil {
+				return nil, fmt.Errorf("map key %q: %w", k, err)
+			}
+			if ne != e && out == nil {
+				out = maps.Clone(v.Value)
+			}
+			if out != nil {
+				out[k] = ne
+			}
+		}
+		if out != nil {
+			return &types.AttributeValueMemberM{Value: out}, nil
 		}
 	case *types.AttributeValueMemberS:
 		if !utf8.ValidString(v.Value) {
@@ -178,6 +261,8 @@ func normalizeValue(v types.AttributeValue) (types.AttributeValue, error) {
 	}
 	return v, nil
 }
+
+var errNesting = fmt.Errorf("document nested deeper than %d levels: %w", MaxNesting, table.ErrInvalidArgument)
 
 // Compare compares two scalar attribute values of the same type (N, S or B), as
 // DynamoDB orders them; ok is false when they cannot be compared.
