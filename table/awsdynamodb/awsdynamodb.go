@@ -24,8 +24,9 @@
 // Errors wrap the table sentinels and the SDK's error, so errors.Is(err,
 // table.ErrConditionFailed) and errors.As(err, &apiErr) (smithy.APIError) both work:
 // ConditionalCheckFailedException becomes ErrConditionFailed, ErrVersionConflict or
-// ErrAlreadyExists; a ValidationException about item size becomes ErrTooLarge, one about keys
-// ErrInvalidKey, and others ErrInvalidArgument. Item and key limits are also checked before
+// ErrAlreadyExists; a ValidationException about item size becomes ErrTooLarge, one about the
+// item's key (missing, of the wrong type, empty or too large) ErrInvalidKey, and others —
+// bad conditions, updates, expression values and cursors — ErrInvalidArgument. Item and key limits are also checked before
 // a request is sent.
 package awsdynamodb
 
@@ -118,17 +119,43 @@ func (t *Table[T]) failure(op string, k table.Key, err error, onCondition error)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
-		msg := strings.ToLower(api.ErrorMessage())
-		sentinel := table.ErrInvalidArgument
-		switch {
-		case strings.Contains(msg, "item size"):
-			sentinel = table.ErrTooLarge
-		case strings.Contains(msg, "key"):
-			sentinel = table.ErrInvalidKey
-		}
-		return fmt.Errorf("%s: %w: %w", where, sentinel, err)
+		return fmt.Errorf("%s: %w: %w", where, validationSentinel(api.ErrorMessage()), err)
 	}
 	return fmt.Errorf("%s: %w", where, err)
+}
+
+// keyProblems are the parts of DynamoDB's ValidationException messages about the item's
+// own key: missing, of the wrong type, empty or too large, or changed by an update.
+var keyProblems = []string{
+	"provided key element does not match the schema",
+	"type mismatch for key",
+	"missing the key",
+	"required keys was not given a value",
+	"for a key attribute cannot contain an empty",
+	"size of hashkey has exceeded",
+	"range keys has exceeded",
+	"this attribute is part of the key",
+	"key attributes must be scalars",
+}
+
+// validationSentinel maps a ValidationException's message to a table sentinel. "key" alone
+// says little: DynamoDB also speaks of expression values ("... for key :0") and of query
+// cursors ("The provided starting key is invalid"), which are bad arguments, not bad keys.
+func validationSentinel(message string) error {
+	msg := strings.ToLower(message)
+	switch {
+	case strings.Contains(msg, "item size"):
+		return table.ErrTooLarge
+	case strings.Contains(msg, "starting key") || strings.Contains(msg, "exclusivestartkey") ||
+		strings.Contains(msg, "expressionattributevalues"):
+		return table.ErrInvalidArgument
+	}
+	for _, p := range keyProblems {
+		if strings.Contains(msg, p) {
+			return table.ErrInvalidKey
+		}
+	}
+	return table.ErrInvalidArgument
 }
 
 func (t *Table[T]) nowUnix() int64 { return t.now().Unix() }

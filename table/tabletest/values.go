@@ -54,6 +54,7 @@ func (s *suite) testValues(t *testing.T) {
 		{"a number that is not a number", n("abc")},
 		{"a number beyond DynamoDB's range", n("1e200")},
 		{"an invalid number in a list", list(n("1"), n("1..2"))},
+		{"a NULL that is not true", &types.AttributeValueMemberNULL{}},
 		{"a document nested 32 levels", nested(32)},
 		{"a list nested 32 levels", list(nested(31))},
 	}

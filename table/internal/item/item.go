@@ -137,8 +137,9 @@ const MaxNesting = 32
 // Normalize checks the item as DynamoDB would and rewrites its numbers, at any depth, in
 // canonical form, so that the in-memory adapter stores and returns what DynamoDB would. It
 // refuses, with an error wrapping table.ErrInvalidArgument, what DynamoDB rejects: invalid
-// numbers, strings and names that are not UTF-8, empty sets, sets with duplicate members
-// (numbers compared by value), and documents nested deeper than MaxNesting.
+// numbers, strings and names that are not UTF-8, a NULL that is not true, empty sets, sets
+// with duplicate members (numbers compared by value), and documents nested deeper than
+// MaxNesting.
 func Normalize(it Item) error {
 	for name, v := range it {
 		if !utf8.ValidString(name) {
@@ -257,6 +258,10 @@ func normalizeValue(v types.AttributeValue, level int) (types.AttributeValue, er
 	case *types.AttributeValueMemberS:
 		if !utf8.ValidString(v.Value) {
 			return nil, fmt.Errorf("string is not valid UTF-8: %w", table.ErrInvalidArgument)
+		}
+	case *types.AttributeValueMemberNULL:
+		if !v.Value {
+			return nil, fmt.Errorf("NULL attribute value must be true: %w", table.ErrInvalidArgument)
 		}
 	}
 	return v, nil
