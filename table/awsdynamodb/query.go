@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -78,7 +79,9 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	for {
 		want := int32(0)
 		if o.Limit > 0 {
-			want = int32(o.Limit - len(items))
+			// DynamoDB's Limit is an int32; a larger one changes nothing, as pages end at
+			// 1 MB long before.
+			want = int32(min(o.Limit-len(items), math.MaxInt32))
 			in.Limit = aws.Int32(want)
 		}
 		out, err := t.client.Query(ctx, in)
