@@ -66,7 +66,10 @@ type QueryOptions struct {
 	// Limit is the most items a page holds; zero means no limit but DynamoDB's 1 MB.
 	Limit int
 	// Cursor continues after the page that returned it; empty starts at the beginning.
-	// Cursors are opaque and belong to the adapter, partition and order that made them.
+	// Cursors are opaque and belong to the adapter, partition and order that made them; as
+	// DynamoDB refuses such a starting key, a cursor used with another partition or order,
+	// or with a sort condition its position lies outside, is refused with
+	// ErrInvalidArgument.
 	Cursor string
 	// ConsistentRead asks for a strongly consistent read.
 	ConsistentRead bool

@@ -3,7 +3,10 @@ package memtable
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/internal/item"
@@ -38,11 +41,9 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	}
 	var after *item.Ord
 	if o.Cursor != "" {
-		c, err := t.decodeCursor(o.Cursor, o.Descending)
-		if err != nil {
+		if after, err = t.decodeCursor(o.Cursor, partition, sc, o.Descending); err != nil {
 			return fail(err)
 		}
-		after = &c
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
@@ -51,7 +52,8 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	var found []item.Item
 	t.mu.RLock()
 	p := t.parts[partKey(partition)]
-	if p != nil && p.n > 0 {
+	// Without a sort key a partition holds one item, so a cursor leaves nothing to read.
+	if p != nil && p.n > 0 && (o.Cursor == "" || t.schema.SortKey != "") {
 		found, page.Cursor = t.scan(p, sc, after, o)
 	}
 	t.mu.RUnlock()
@@ -132,37 +134,83 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 	return out, ""
 }
 
-// A cursor is the direction and the sort key of the last item read.
-func (t *Table[T]) encodeCursor(e *entry, desc bool) string {
-	dir := "a"
-	if desc {
-		dir = "d"
-	}
-	v, _ := item.KeyValue(e.item[t.schema.SortKey])
-	return base64.RawURLEncoding.EncodeToString([]byte(dir + v.Kind().String() + v.Text()))
+// A cursor is the direction and the key of the last item read, as DynamoDB's
+// LastEvaluatedKey is that key: it belongs to one partition and sort condition.
+type cursor struct {
+	Desc      bool       `json:"d,omitempty"`
+	Partition [2]string  `json:"p"`
+	Sort      *[2]string `json:"s,omitempty"`
 }
 
-func (t *Table[T]) decodeCursor(s string, desc bool) (item.Ord, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	bad := fmt.Errorf("cursor %q is not one of this table's: %w", s, table.ErrInvalidArgument)
-	if err != nil || len(b) < 2 || (b[0] == 'd') != desc || (b[0] != 'a' && b[0] != 'd') {
-		return item.Ord{}, bad
+func cursorValue(v table.Value) [2]string {
+	text := v.Text()
+	if v.Kind() == table.KindBinary {
+		// JSON strings hold UTF-8 only; binary keys travel as base64.
+		text = base64.StdEncoding.EncodeToString(v.Bytes())
 	}
+	return [2]string{v.Kind().String(), text}
+}
+
+func cursorValueOf(c [2]string) (types.AttributeValue, bool) {
 	var v table.Value
-	switch string(b[1:2]) {
+	switch c[0] {
 	case "S":
-		v = table.String(string(b[2:]))
+		v = table.String(c[1])
 	case "N":
-		v = table.NumberText(string(b[2:]))
+		v = table.NumberText(c[1])
 	case "B":
-		v = table.Binary(b[2:])
-	}
-	if v.Kind() != t.schema.SortKeyKind {
-		return item.Ord{}, bad
+		b, err := base64.StdEncoding.DecodeString(c[1])
+		if err != nil {
+			return nil, false
+		}
+		v = table.Binary(b)
+	default:
+		return nil, false
 	}
 	av, err := item.ValueOf(v)
-	if err != nil {
-		return item.Ord{}, bad
+	return av, err == nil
+}
+
+func (t *Table[T]) encodeCursor(e *entry, desc bool) string {
+	pk, _ := item.KeyValue(e.item[t.schema.PartitionKey])
+	c := cursor{Desc: desc, Partition: cursorValue(pk)}
+	if t.schema.SortKey != "" {
+		sk, _ := item.KeyValue(e.item[t.schema.SortKey])
+		s := cursorValue(sk)
+		c.Sort = &s
 	}
-	return item.OrdOf(av), nil
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor returns the sort key position a cursor continues after: nil for a table
+// without a sort key. A cursor of another partition, direction or schema, or whose sort
+// key lies outside the sort condition, is refused as DynamoDB refuses such a starting key.
+func (t *Table[T]) decodeCursor(s string, partition table.Value, sc *item.SortCond, desc bool) (*item.Ord, error) {
+	bad := fmt.Errorf("cursor %q is not one of this query's: %w", s, table.ErrInvalidArgument)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var c cursor
+	if json.Unmarshal(b, &c) != nil || c.Desc != desc || (c.Sort != nil) != (t.schema.SortKey != "") {
+		return nil, bad
+	}
+	pk, ok := cursorValueOf(c.Partition)
+	want, _ := item.ValueOf(partition)
+	if !ok || !item.Equal(pk, want) {
+		return nil, bad
+	}
+	if c.Sort == nil {
+		return nil, nil
+	}
+	sk, ok := cursorValueOf(*c.Sort)
+	if kv, _ := item.KeyValue(sk); !ok || kv.Kind() != t.schema.SortKeyKind {
+		return nil, bad
+	}
+	if !sc.Match(sk) {
+		return nil, fmt.Errorf("cursor %q lies outside the sort condition: %w", s, table.ErrInvalidArgument)
+	}
+	o := item.OrdOf(sk)
+	return &o, nil
 }
