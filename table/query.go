@@ -80,7 +80,9 @@ type Page[T any] struct {
 	// Items are the page's live items in sort key order.
 	Items []T
 	// Cursor continues the query after this page; empty when no items follow. A page may
-	// hold fewer than Limit items (DynamoDB's 1 MB page size) and still have a Cursor.
+	// hold fewer than Limit items (DynamoDB's 1 MB page size) and still have a Cursor. As
+	// with DynamoDB's LastEvaluatedKey, a page filled to Limit has a Cursor even when no
+	// items follow, so the last page of a query may be empty.
 	Cursor string
 }
 

@@ -131,6 +131,11 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 			out = append(out, e.item)
 		}
 	}
+	if o.Limit > 0 && len(out) == o.Limit {
+		// DynamoDB returns a LastEvaluatedKey whenever Limit cut the page, even with
+		// nothing left to read; so does its adapter, and so does this one.
+		return out, t.encodeCursor(last, o.Descending)
+	}
 	return out, ""
 }
 

@@ -103,3 +103,42 @@ func (s *suite) testCursors(t *testing.T) {
 		}
 	}
 }
+
+// testFullLastPage checks a query whose items fill its last page exactly: as DynamoDB's
+// LastEvaluatedKey does, the page has a cursor, which leads to an empty final page.
+func (s *suite) testFullLastPage(t *testing.T) {
+	ctx := t.Context()
+	tb := s.newTable(t, Plain)
+	if err := tb.BatchWrite(ctx, []Item{{PK: "p", SK: "a"}, {PK: "p", SK: "b"}, {PK: "p", SK: "c"}, {PK: "p", SK: "d"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, desc := range []bool{false, true} {
+		var sizes []int
+		o := &table.QueryOptions{Limit: 2, Descending: desc}
+		for p, err := range table.Pages(ctx, tb, table.String("p"), o) {
+			if err != nil {
+				t.Fatalf("descending=%v: %v", desc, err)
+			}
+			sizes = append(sizes, len(p.Items))
+			if len(sizes) > 3 {
+				t.Fatalf("descending=%v: paging does not end", desc)
+			}
+		}
+		if diff := cmp.Diff([]int{2, 2, 0}, sizes); diff != "" {
+			t.Errorf("page sizes, descending=%v (-want +got):\n%s", desc, diff)
+		}
+	}
+	// A table without a sort key: a partition holds one item.
+	one := s.newTable(t, BinaryPartition)
+	mustPut(t, one, Item{Bin: []byte{1}})
+	p, err := one.Query(ctx, table.Binary([]byte{1}), &table.QueryOptions{Limit: 1})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatalf("Query of a one-item partition: %+v, %v", p, err)
+	}
+	if p.Cursor != "" {
+		next, err := one.Query(ctx, table.Binary([]byte{1}), &table.QueryOptions{Limit: 1, Cursor: p.Cursor})
+		if err != nil || len(next.Items) != 0 || next.Cursor != "" {
+			t.Errorf("Query after the only item: %+v, %v; want an empty last page", next, err)
+		}
+	}
+}

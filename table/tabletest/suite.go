@@ -109,6 +109,7 @@ func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
 	t.Run("QueryPages", s.testQueryPages)
 	t.Run("QueryLimits", s.testQueryLimits)
 	t.Run("Cursors", s.testCursors)
+	t.Run("FullLastPage", s.testFullLastPage)
 	t.Run("QueryNumberSort", s.testQueryNumberSort)
 	t.Run("QueryBinarySort", s.testQueryBinarySort)
 	t.Run("PartitionOnly", s.testPartitionOnly)
