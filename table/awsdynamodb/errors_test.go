@@ -3,6 +3,7 @@ package awsdynamodb_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,10 +26,11 @@ type note struct {
 func TestErrors(t *testing.T) {
 	d := dynalite
 	ctx := t.Context()
-	if err := d.CreateTable(ctx, "notes", tabletest.Plain); err != nil {
+	name := fmt.Sprintf("notes-%d", tableSeq.Add(1)) // one per run, with -count too
+	if err := d.CreateTable(ctx, name, tabletest.Plain); err != nil {
 		t.Fatal(err)
 	}
-	tb, err := awsdynamodb.New[note](d.Client, "notes", nil)
+	tb, err := awsdynamodb.New[note](d.Client, name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestErrors(t *testing.T) {
 		// ValidationException must still map to ErrInvalidKey.
 		wrong := tabletest.Plain
 		wrong.SortKeyKind = table.KindNumber
-		bad, err := awsdynamodb.New[note](d.Client, "notes", &awsdynamodb.Options{Schema: &wrong})
+		bad, err := awsdynamodb.New[note](d.Client, name, &awsdynamodb.Options{Schema: &wrong})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +92,7 @@ func TestErrors(t *testing.T) {
 				"sk":   &types.AttributeValueMemberS{Value: "s"},
 				"body": &types.AttributeValueMemberB{Value: bytes.Repeat([]byte{1}, tc.size-10)},
 			}
-			_, rawErr := d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("notes"), Item: it})
+			_, rawErr := d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: it})
 			if (rawErr == nil) != tc.ok {
 				t.Errorf("server: item of %d bytes: %v, want ok=%v", tc.size, rawErr, tc.ok)
 			}
@@ -108,7 +110,7 @@ func TestErrors(t *testing.T) {
 		if _, err := awsdynamodb.New[struct{ A string }](d.Client, "x", nil); !errors.Is(err, table.ErrInvalidArgument) {
 			t.Errorf("New without a schema: %v", err)
 		}
-		if tb.Name() != "notes" || tb.Client() != d.Client || tb.Schema().SortKey != "sk" {
+		if tb.Name() != name || tb.Client() != d.Client || tb.Schema().SortKey != "sk" {
 			t.Errorf("accessors: %q %v %+v", tb.Name(), tb.Client() == d.Client, tb.Schema())
 		}
 	})
