@@ -59,5 +59,5 @@ func Example() {
 	// MediaConvert Job State Change PROGRESSING v-1
 	// MediaConvert Job State Change COMPLETE v-1
 	//   s3://videos/u/7/clip-180p.mp4 240 180 1000
-	//   s3://videos/u/7/clip-thumb.0000000.jpg 160 120 0
+	//   s3://videos/u/7/clip-thumb.0000000.jpg 160 120 1000
 }

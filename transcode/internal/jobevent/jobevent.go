@@ -98,6 +98,10 @@ func Event(st *transcode.Status, region, account, queue string, now time.Time) e
 		e.UserMetadata = map[string]string{}
 	}
 	if len(st.Outputs) > 0 {
+		var job time.Duration // the longest output's, which a frame capture reports
+		for _, o := range st.Outputs {
+			job = max(job, o.Duration)
+		}
 		g := events.OutputGroupDetail{Type: "FILE_GROUP"}
 		for _, o := range st.Outputs {
 			d := events.OutputDetail{
@@ -105,6 +109,9 @@ func Event(st *transcode.Status, region, account, queue string, now time.Time) e
 				DurationMs: o.Duration.Milliseconds(),
 				Width:      o.Width,
 				Height:     o.Height,
+			}
+			if o.Duration == 0 && strings.HasSuffix(o.Key, ".jpg") {
+				d.DurationMs = job.Milliseconds()
 			}
 			if o.Duration > 0 {
 				d.AverageBitrate = int64(float64(o.Size*8) / o.Duration.Seconds())

@@ -31,6 +31,10 @@ func TestRoundTrip(t *testing.T) {
 	if jc.OutputGroups[0].Outputs[0].AverageBitrate != 3355443 {
 		t.Errorf("average bitrate = %d, want size×8/duration", jc.OutputGroups[0].Outputs[0].AverageBitrate)
 	}
+	// MediaConvert reports a frame capture with the job's duration, not the picture's none.
+	if d := jc.OutputGroups[0].Outputs[1].DurationMs; d != 2500 {
+		t.Errorf("frame capture durationInMs = %d, want the job's 2500", d)
+	}
 	want := *st
 	want.Outputs = append([]transcode.Output(nil), st.Outputs...)
 	for i := range want.Outputs {
