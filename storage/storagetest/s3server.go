@@ -238,6 +238,17 @@ type s3Err struct {
 	message string
 }
 
+// S3's answers to a failed precondition and to a missing key; never modified.
+var (
+	preconditionFailed = &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+	noSuchKey          = &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
+)
+
+// copyTooLarge is S3's refusal of a copy source over its limit.
+func (s *S3Server) copyTooLarge() *s3Err {
+	return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
+}
+
 func (e *s3Err) write(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(e.status)
@@ -567,7 +578,6 @@ func matches(header, etag string) bool {
 }
 
 func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, key string) *s3Err {
-	preconditionFailed := &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
@@ -600,7 +610,7 @@ func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, k
 		}
 		if im := r.Header.Get("If-Match"); im != "" {
 			if !ok {
-				return &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
+				return noSuchKey
 			}
 			if !matches(im, etag) {
 				return preconditionFailed
@@ -751,7 +761,7 @@ func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []
 	srcBucket, srcKey, _ := strings.Cut(strings.TrimPrefix(src, "/"), "/")
 	obj, err := s.backend.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
-		return nil, nil, &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
+		return nil, nil, noSuchKey
 	}
 	data, err := io.ReadAll(obj.Contents)
 	obj.Contents.Close()
@@ -759,7 +769,7 @@ func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []
 		return nil, nil, &s3Err{http.StatusInternalServerError, "InternalError", err.Error()}
 	}
 	if im := r.Header.Get("X-Amz-Copy-Source-If-Match"); im != "" && !matches(im, s.etagOf(srcBucket, srcKey, hex.EncodeToString(obj.Hash))) {
-		return nil, nil, &s3Err{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+		return nil, nil, preconditionFailed
 	}
 	return obj, data, nil
 }
@@ -770,7 +780,7 @@ func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, ke
 		return serr
 	}
 	if int64(len(data)) > s.maxCopySize {
-		return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
+		return s.copyTooLarge()
 	}
 	meta := map[string]string{}
 	if strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE") {
@@ -828,7 +838,7 @@ func (s *S3Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, src st
 		data = data[first : last+1]
 	}
 	if int64(len(data)) > s.maxCopySize {
-		return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
+		return s.copyTooLarge()
 	}
 	part := r.Clone(r.Context())
 	for k := range part.Header {
