@@ -16,8 +16,9 @@
 //   - identity/memidentity: a local OpenID-style token issuer, a verifier and
 //     in-memory credential minting; it also implements [Authority], so
 //     in-memory services can check the credentials they are called with.
-//   - identity/identitytest: the conformance suite every adapter runs, and a
-//     local server speaking Cognito Identity's wire protocol.
+//   - identity/identitytest: the conformance suite every adapter runs, a
+//     token issuer, and a local server speaking Cognito Identity's wire
+//     protocol.
 //
 // # Errors
 //

@@ -63,13 +63,36 @@ func operation(r *http.Request) string {
 }
 
 func TestConformance(t *testing.T) {
-	identitytest.RunExchangerTests(t, func(t *testing.T, providers []memidentity.Provider) identity.Exchanger {
-		srv := identitytest.NewServer(nil)
-		if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: providers}); err != nil {
+	identitytest.RunExchangerTests(t, func(t *testing.T) identitytest.Target {
+		c := &clock{now: time.Now()}
+		srv := identitytest.NewServer(&identitytest.ServerOptions{Now: c.Now})
+		if err := srv.AddPool(poolID, nil); err != nil {
 			t.Fatal(err)
 		}
-		return awscognito.New(start(t, srv), poolID, nil)
+		return identitytest.Target{
+			Exchanger: awscognito.New(start(t, srv), poolID, nil),
+			Trust:     func(p identitytest.Provider) error { return srv.AddProvider(poolID, p) },
+			Advance:   c.Add,
+		}
 	})
+}
+
+// clock is a time that tests move forward.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // fixture is a server with one pool trusting a local Google stand-in.
@@ -88,9 +111,9 @@ func newFixture(t *testing.T, opts *identitytest.PoolOptions) *fixture {
 	if opts == nil {
 		opts = &identitytest.PoolOptions{}
 	}
-	opts.Providers = append(opts.Providers, google.Provider(identity.ProviderGoogle, "client"))
+	opts.Providers = append(opts.Providers, identitytest.Provider(google.Provider(identity.ProviderGoogle, "client")))
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, opts); err != nil {
+	if err := srv.AddPool(poolID, opts); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{srv: srv, client: start(t, srv), google: google}
@@ -158,7 +181,7 @@ func TestIdentityIDIsNotCachedPastTheTokenExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := identitytest.NewServer(&identitytest.ServerOptions{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
-	if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []memidentity.Provider{google.Provider(identity.ProviderGoogle, "client")}}); err != nil {
+	if err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []identitytest.Provider{identitytest.Provider(google.Provider(identity.ProviderGoogle, "client"))}}); err != nil {
 		t.Fatal(err)
 	}
 	p := awscognito.New(start(t, srv), poolID, nil)

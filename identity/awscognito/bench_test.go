@@ -18,7 +18,7 @@ func BenchmarkExchange(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	providers := []memidentity.Provider{google.Provider(identity.ProviderGoogle, "client")}
+	providers := []identitytest.Provider{identitytest.Provider(google.Provider(identity.ProviderGoogle, "client"))}
 	tok, err := google.Issue(memidentity.Claims{Subject: "s", Audience: "client"})
 	if err != nil {
 		b.Fatal(err)
@@ -26,12 +26,12 @@ func BenchmarkExchange(b *testing.B) {
 	login := identity.Login{Provider: identity.ProviderGoogle, Token: tok}
 
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: providers}); err != nil {
+	if err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: providers}); err != nil {
 		b.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	b.Cleanup(ts.Close)
-	mem, err := memidentity.New(poolID, &memidentity.Options{Providers: providers})
+	mem, err := memidentity.New(poolID, &memidentity.Options{Providers: []memidentity.Provider{google.Provider(identity.ProviderGoogle, "client")}})
 	if err != nil {
 		b.Fatal(err)
 	}

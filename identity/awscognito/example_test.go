@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/awscognito"
 	"github.com/servous/servous/identity/identitytest"
-	"github.com/servous/servous/identity/memidentity"
 )
 
 // Exchanging a Google ID token with a Cognito identity pool. Here a local
@@ -24,13 +25,13 @@ func Example() {
 	ctx := context.Background()
 	const poolID = "us-east-1:6a9b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d"
 
-	google, err := memidentity.NewIssuer("https://accounts.google.com", nil)
+	google, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
 	if err != nil {
 		log.Fatal(err)
 	}
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{
-		Providers: []memidentity.Provider{google.Provider(identity.ProviderGoogle, "my-client-id.apps.googleusercontent.com")},
+	if err := srv.AddPool(poolID, &identitytest.PoolOptions{
+		Providers: []identitytest.Provider{google.Provider(identity.ProviderGoogle, "my-client-id.apps.googleusercontent.com")},
 	}); err != nil {
 		log.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func Example() {
 	client := identitytest.NewClient(ts.URL)
 
 	pool := awscognito.New(client, poolID, nil)
-	token, err := google.Issue(memidentity.Claims{Subject: "1234567890", Audience: "my-client-id.apps.googleusercontent.com"})
+	token, err := google.Issue(jwt.Claims{Subject: "1234567890", Audience: jwt.Audience{"my-client-id.apps.googleusercontent.com"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func Example() {
 
 	// A token for another audience is refused; the SDK's error is still
 	// there.
-	wrong, err := google.Issue(memidentity.Claims{Subject: "1234567890", Audience: "another-app"})
+	wrong, err := google.Issue(jwt.Claims{Subject: "1234567890", Audience: jwt.Audience{"another-app"}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,21 +7,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/identitytest"
-	"github.com/servous/servous/identity/memidentity"
 )
 
 // FuzzServeHTTP feeds the Cognito server arbitrary operations and bodies:
 // it must always answer in the protocol's shape and never hand out an
 // identity for a token its issuer did not sign.
 func FuzzServeHTTP(f *testing.F) {
-	iss, err := memidentity.NewIssuer("https://accounts.google.com", nil)
+	iss, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
 	if err != nil {
 		f.Fatal(err)
 	}
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []memidentity.Provider{iss.Provider(identity.ProviderGoogle, "client")}}); err != nil {
+	if err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []identitytest.Provider{iss.Provider(identity.ProviderGoogle, "client")}}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(getID, `{"IdentityPoolId":"`+poolID+`","Logins":{"accounts.google.com":"a.b.c"}}`)

@@ -32,7 +32,7 @@ const targetPrefix = "AWSCognitoIdentityService."
 
 // maxBody bounds a request body: ten logins of 50,000 characters each,
 // plus room for the rest.
-const maxBody = 10*memidentity.MaxTokenLength + 64<<10
+const maxBody = 10*maxTokenLength + 64<<10
 
 // Patterns and lengths from the Cognito Identity API reference.
 var (
@@ -47,8 +47,7 @@ type ServerOptions struct {
 	// CredentialsLifetime is how long the credentials the server mints are
 	// valid. Zero means an hour, as in Cognito.
 	CredentialsLifetime time.Duration
-	// ClockSkew is the leeway allowed on token times; zero means
-	// memidentity.DefaultClockSkew.
+	// ClockSkew is the leeway allowed on token times; zero means a minute.
 	ClockSkew time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -57,9 +56,9 @@ type ServerOptions struct {
 // PoolOptions configure a pool added with AddPool. A nil *PoolOptions
 // means a pool trusting no provider.
 type PoolOptions struct {
-	// Providers are the identity providers the pool trusts, by login
-	// provider name.
-	Providers []memidentity.Provider
+	// Providers are the identity providers the pool trusts. More can be
+	// added with AddProvider.
+	Providers []Provider
 	// NoAuthenticatedRole makes GetCredentialsForIdentity fail with
 	// InvalidIdentityPoolConfigurationException, as Cognito does when no
 	// authenticated role is attached to the pool.
@@ -108,29 +107,47 @@ func NewServer(opts *ServerOptions) *Server {
 	return s
 }
 
-// AddPool creates an identity pool with the given id (REGION:GUID) and
-// returns the in-memory pool behind it.
-func (s *Server) AddPool(poolID string, opts *PoolOptions) (*memidentity.Pool, error) {
+// AddPool creates an identity pool with the given id (REGION:GUID). The
+// error wraps identity.ErrMisconfigured for an id or a provider Cognito
+// would refuse.
+func (s *Server) AddPool(poolID string, opts *PoolOptions) error {
 	var o PoolOptions
 	if opts != nil {
 		o = *opts
 	}
+	providers := make([]memidentity.Provider, len(o.Providers))
+	for i, pr := range o.Providers {
+		providers[i] = memidentity.Provider(pr)
+	}
 	p, err := memidentity.New(poolID, &memidentity.Options{
-		Providers:           o.Providers,
+		Providers:           providers,
 		CredentialsLifetime: s.opts.CredentialsLifetime,
 		ClockSkew:           s.opts.ClockSkew,
 		Now:                 s.opts.Now,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.pools[poolID]; ok {
-		return nil, fmt.Errorf("identitytest: pool %q exists", poolID)
+		return fmt.Errorf("identitytest: pool %q exists", poolID)
 	}
 	s.pools[poolID] = &serverPool{pool: p, noRole: o.NoAuthenticatedRole}
-	return p, nil
+	return nil
+}
+
+// AddProvider makes the pool poolID trust pr, replacing a provider of the
+// same name. The error wraps identity.ErrMisconfigured for a provider
+// without a name, an issuer, an audience or a key.
+func (s *Server) AddProvider(poolID string, pr Provider) error {
+	s.mu.Lock()
+	p, ok := s.pools[poolID]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("identitytest: no pool %q: %w", poolID, identity.ErrMisconfigured)
+	}
+	return p.pool.AddProvider(memidentity.Provider(pr))
 }
 
 // FailNext makes the next request for operation (OpGetID or
@@ -299,7 +316,7 @@ func validateLogins(logins map[string]string) ([]identity.Login, error) {
 		if n := len(k); n < 1 || n > 128 {
 			return nil, invalidParameter("Value at 'logins' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length between 1 and 128]")
 		}
-		if n := len(v); n < 1 || n > memidentity.MaxTokenLength {
+		if n := len(v); n < 1 || n > maxTokenLength {
 			return nil, invalidParameter("Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length between 1 and 50000]")
 		}
 		out = append(out, identity.Login{Provider: k, Token: v})

@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/identitytest"
-	"github.com/servous/servous/identity/memidentity"
 )
 
 const poolID = "us-east-1:6a9b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -24,23 +26,23 @@ const poolID = "us-east-1:6a9b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d"
 type fixture struct {
 	srv  *identitytest.Server
 	url  string
-	iss  *memidentity.Issuer
+	iss  *identitytest.Issuer
 	good string // a valid Google token
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	iss, err := memidentity.NewIssuer("https://accounts.google.com", nil)
+	iss, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []memidentity.Provider{iss.Provider(identity.ProviderGoogle, "client")}}); err != nil {
+	if err := srv.AddPool(poolID, &identitytest.PoolOptions{Providers: []identitytest.Provider{iss.Provider(identity.ProviderGoogle, "client")}}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	tok, err := iss.Issue(memidentity.Claims{Subject: "s1", Audience: "client"})
+	tok, err := iss.Issue(jwt.Claims{Subject: "s1", Audience: jwt.Audience{"client"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +184,7 @@ func TestServerFlow(t *testing.T) {
 	}
 
 	// Another subject's token cannot fetch this identity's credentials.
-	other, err := f.iss.Issue(memidentity.Claims{Subject: "s2", Audience: "client"})
+	other, err := f.iss.Issue(jwt.Claims{Subject: "s2", Audience: jwt.Audience{"client"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,13 +227,34 @@ func TestServerWithSDKClient(t *testing.T) {
 
 func TestAddPoolRefusesDuplicatesAndBadIDs(t *testing.T) {
 	srv := identitytest.NewServer(nil)
-	if _, err := srv.AddPool(poolID, nil); err != nil {
+	if err := srv.AddPool(poolID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.AddPool(poolID, nil); err == nil {
+	if err := srv.AddPool(poolID, nil); err == nil {
 		t.Error("AddPool accepted a duplicate pool id")
 	}
-	if _, err := srv.AddPool("bad", nil); !errors.Is(err, identity.ErrMisconfigured) {
+	if err := srv.AddPool("bad", nil); !errors.Is(err, identity.ErrMisconfigured) {
 		t.Errorf("AddPool(bad) = %v, want ErrMisconfigured", err)
+	}
+}
+
+func TestAddProviderNeedsThePoolAndAValidProvider(t *testing.T) {
+	srv := identitytest.NewServer(nil)
+	iss, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := iss.Provider(identity.ProviderGoogle, "client")
+	if err := srv.AddProvider(poolID, p); !errors.Is(err, identity.ErrMisconfigured) {
+		t.Errorf("AddProvider to a missing pool = %v, want ErrMisconfigured", err)
+	}
+	if err := srv.AddPool(poolID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddProvider(poolID, identitytest.Provider{Name: "x", Issuer: "https://x"}); !errors.Is(err, identity.ErrMisconfigured) {
+		t.Errorf("AddProvider without audience or keys = %v, want ErrMisconfigured", err)
+	}
+	if err := srv.AddProvider(poolID, p); err != nil {
+		t.Fatal(err)
 	}
 }

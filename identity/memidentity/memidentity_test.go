@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/servous/servous/identity"
@@ -314,13 +315,24 @@ func TestHandlerServesDiscoveryAndKeys(t *testing.T) {
 }
 
 func FuzzVerify(f *testing.F) {
-	iss := newIssuer(f, "https://accounts.google.com", nil)
-	impostor := newIssuer(f, "https://accounts.google.com", nil)
+	iss, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
+	if err != nil {
+		f.Fatal(err)
+	}
+	impostor, err := identitytest.NewIssuer("https://accounts.google.com", jose.ES256)
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, tok := range identitytest.BadTokens(f, iss, impostor) {
 		f.Add(tok)
 	}
-	f.Add(issue(f, iss, memidentity.Claims{Subject: "s", Audience: identitytest.Audience}))
-	v, err := memidentity.NewVerifier([]memidentity.Provider{iss.Provider("p", identitytest.Audience)}, nil)
+	valid, err := iss.Issue(jwt.Claims{Subject: "s", Audience: jwt.Audience{identitytest.Audience}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	p := iss.Provider("p", identitytest.Audience)
+	v, err := memidentity.NewVerifier([]memidentity.Provider{{Name: p.Name, Issuer: p.Issuer, Audiences: p.Audiences, Keys: p.Keys}}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -191,8 +191,8 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 	}
 
 	cognito := identitytest.NewServer(nil)
-	if _, err := cognito.AddPool(poolID, &identitytest.PoolOptions{
-		Providers: []memidentity.Provider{issuer.Provider(provider, audience)},
+	if err := cognito.AddPool(poolID, &identitytest.PoolOptions{
+		Providers: []identitytest.Provider{identitytest.Provider(issuer.Provider(provider, audience))},
 	}); err != nil {
 		t.Fatal(err)
 	}
