@@ -1,4 +1,4 @@
-package memstorage_test
+package storagebench_test
 
 import (
 	"bytes"

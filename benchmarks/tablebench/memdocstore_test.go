@@ -1,4 +1,4 @@
-package memtable_test
+package tablebench_test
 
 import (
 	"context"
