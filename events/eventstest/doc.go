@@ -3,9 +3,10 @@
 //
 // # Conformance
 //
-// [RunBusTests] runs every behaviour an event bus promises (delivery of the
-// exact payload, filtering, fan-out, retries, dead letters, panics, waiting)
-// against a [Bus]. Each bus implementation's tests call it.
+// [RunBusTests] runs every behaviour of a bus that invokes Lambda handlers
+// asynchronously (delivery of the exact payload, filtering, fan-out,
+// retries, dead letters, panics, waiting) as subtests against buses the
+// caller makes, each described by a [BusTarget]. memevents' tests call it.
 //
 // # EventBridge
 //

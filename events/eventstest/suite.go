@@ -19,16 +19,17 @@ import (
 	"github.com/servous/servous/events"
 )
 
-// Bus is what the conformance suite drives: a Publisher that delivers to
-// subscribed Lambda handlers asynchronously.
-type Bus interface {
-	events.Publisher
-	// Subscribe delivers the events sub selects to h, and returns a function
-	// that reports the subscription's dead letters so far. Retries after a
-	// failure must come quickly (milliseconds) for the suite to run fast.
-	Subscribe(t *testing.T, sub Subscription, h lambda.Handler) (deadLetters func() []DeadLetter)
-	// Wait returns when no delivery is in flight.
-	Wait(ctx context.Context) error
+// BusTarget is a bus under test and the means to subscribe handlers to it and to wait for
+// its deliveries.
+type BusTarget struct {
+	// Publisher publishes to a new bus with no subscriptions.
+	Publisher events.Publisher
+	// Subscribe delivers the events sub selects to h, and returns a function that reports
+	// the subscription's dead letters so far. Retries after a failure must come quickly
+	// (milliseconds) for the suite to run fast.
+	Subscribe func(t *testing.T, sub Subscription, h lambda.Handler) (deadLetters func() []DeadLetter)
+	// Wait returns when no delivery is in flight, or ctx's error when ctx ends first.
+	Wait func(ctx context.Context) error
 }
 
 // Subscription is the filter and retry policy of one subscription.
@@ -51,20 +52,30 @@ type DeadLetter struct {
 	Attempts int
 }
 
-// RunBusTests runs the conformance suite. newBus returns a fresh bus for each
-// subtest, cleaned up by the bus's own t.Cleanup.
-func RunBusTests(t *testing.T, newBus func(t *testing.T) Bus) {
-	t.Run("DeliversExactPayload", func(t *testing.T) { testDeliversExactPayload(t, newBus(t)) })
-	t.Run("InvokesAsLambda", func(t *testing.T) { testInvokesAsLambda(t, newBus(t)) })
-	t.Run("Filters", func(t *testing.T) { testFilters(t, newBus) })
-	t.Run("FansOut", func(t *testing.T) { testFansOut(t, newBus(t)) })
-	t.Run("RetriesUnderOneRequestID", func(t *testing.T) { testRetries(t, newBus(t)) })
-	t.Run("DeadLettersWithError", func(t *testing.T) { testDeadLetters(t, newBus(t)) })
-	t.Run("PanicNeverLosesEvent", func(t *testing.T) { testPanic(t, newBus(t)) })
-	t.Run("NoRetries", func(t *testing.T) { testNoRetries(t, newBus(t)) })
-	t.Run("WaitCoversInFlight", func(t *testing.T) { testWait(t, newBus(t)) })
-	t.Run("ConcurrentPublishersAtLeastOnce", func(t *testing.T) { testConcurrent(t, newBus(t)) })
-	t.Run("RejectsIncompleteEvent", func(t *testing.T) { testRejects(t, newBus(t)) })
+// RunBusTests runs the conformance suite of buses that invoke Lambda handlers. newTarget is
+// called once per subtest and must return a new bus with no subscriptions.
+func RunBusTests(t *testing.T, newTarget func(t *testing.T) BusTarget) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b BusTarget)
+	}{
+		{"DeliversExactPayload", testDeliversExactPayload},
+		{"InvokesAsLambda", testInvokesAsLambda},
+		{"FansOut", testFansOut},
+		{"RetriesUnderOneRequestID", testRetries},
+		{"DeadLettersWithError", testDeadLetters},
+		{"PanicNeverLosesEvent", testPanic},
+		{"NoRetries", testNoRetries},
+		{"WaitCoversInFlight", testWait},
+		{"ConcurrentPublishersAtLeastOnce", testConcurrent},
+		{"RejectsIncompleteEvent", testRejects},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, newTarget(t))
+		})
+	}
+	t.Run("Filters", func(t *testing.T) { testFilters(t, newTarget) })
 }
 
 // recorder is a handler that records the payloads it receives.
@@ -108,7 +119,7 @@ func (r *recorder) contexts() []lambdacontext.LambdaContext {
 	return append([]lambdacontext.LambdaContext(nil), r.ctxs...)
 }
 
-func wait(t *testing.T, b Bus) {
+func wait(t *testing.T, b BusTarget) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -117,9 +128,9 @@ func wait(t *testing.T, b Bus) {
 	}
 }
 
-func mustPublish(t *testing.T, b Bus, e events.Event) {
+func mustPublish(t *testing.T, b BusTarget, e events.Event) {
 	t.Helper()
-	if err := b.Publish(t.Context(), e); err != nil {
+	if err := b.Publisher.Publish(t.Context(), e); err != nil {
 		t.Fatalf("Publish(%s %s): %v", e.Source, e.Type, err)
 	}
 }
@@ -145,7 +156,7 @@ func customEvent(t *testing.T, source, detailType, detail string) events.Event {
 	return e
 }
 
-func testDeliversExactPayload(t *testing.T, b Bus) {
+func testDeliversExactPayload(t *testing.T, b BusTarget) {
 	rec := &recorder{}
 	b.Subscribe(t, Subscription{}, rec)
 	e := objectEvent(t, events.ObjectCreatedPut, "photos", "albums/red flower.jpg")
@@ -165,7 +176,7 @@ func testDeliversExactPayload(t *testing.T, b Bus) {
 	}
 }
 
-func testInvokesAsLambda(t *testing.T, b Bus) {
+func testInvokesAsLambda(t *testing.T, b BusTarget) {
 	var (
 		mu       sync.Mutex
 		deadline time.Time
@@ -198,7 +209,7 @@ func testInvokesAsLambda(t *testing.T, b Bus) {
 	}
 }
 
-func testFilters(t *testing.T, newBus func(t *testing.T) Bus) {
+func testFilters(t *testing.T, newBus func(t *testing.T) BusTarget) {
 	put := objectEvent(t, events.ObjectCreatedPut, "uploads", "incoming/clip.mp4")
 	copyEv := objectEvent(t, events.ObjectCreatedCopy, "uploads", "incoming/clip.mov")
 	del := objectEvent(t, events.ObjectRemovedDelete, "uploads", "incoming/clip.mp4")
@@ -258,7 +269,7 @@ func testFilters(t *testing.T, newBus func(t *testing.T) Bus) {
 	}
 }
 
-func testFansOut(t *testing.T, b Bus) {
+func testFansOut(t *testing.T, b BusTarget) {
 	recs := []*recorder{{}, {}, {}}
 	for _, r := range recs {
 		b.Subscribe(t, Subscription{Source: events.SourceS3}, r)
@@ -273,7 +284,7 @@ func testFansOut(t *testing.T, b Bus) {
 	}
 }
 
-func testRetries(t *testing.T, b Bus) {
+func testRetries(t *testing.T, b BusTarget) {
 	rec := &recorder{fail: func(n int, _ []byte) error {
 		if n <= 2 {
 			return fmt.Errorf("attempt %d failed", n)
@@ -299,7 +310,7 @@ func testRetries(t *testing.T, b Bus) {
 
 var errHandler = errors.New("handler failed")
 
-func testDeadLetters(t *testing.T, b Bus) {
+func testDeadLetters(t *testing.T, b BusTarget) {
 	rec := &recorder{fail: func(n int, _ []byte) error { return fmt.Errorf("call %d: %w", n, errHandler) }}
 	dead := b.Subscribe(t, Subscription{MaxRetries: 2}, rec)
 	e := objectEvent(t, events.ObjectCreatedPut, "b", "doomed")
@@ -317,7 +328,7 @@ func testDeadLetters(t *testing.T, b Bus) {
 	}
 }
 
-func testPanic(t *testing.T, b Bus) {
+func testPanic(t *testing.T, b BusTarget) {
 	rec := &recorder{fail: func(n int, _ []byte) error {
 		if n == 1 {
 			panic("handler panicked")
@@ -344,7 +355,7 @@ func testPanic(t *testing.T, b Bus) {
 	}
 }
 
-func testNoRetries(t *testing.T, b Bus) {
+func testNoRetries(t *testing.T, b BusTarget) {
 	rec := &recorder{fail: func(int, []byte) error { return errHandler }}
 	dead := b.Subscribe(t, Subscription{MaxRetries: 0}, rec)
 	mustPublish(t, b, objectEvent(t, events.ObjectCreatedPut, "b", "k"))
@@ -357,7 +368,7 @@ func testNoRetries(t *testing.T, b Bus) {
 	}
 }
 
-func testWait(t *testing.T, b Bus) {
+func testWait(t *testing.T, b BusTarget) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	rec := &recorder{fail: func(int, []byte) error {
@@ -380,7 +391,7 @@ func testWait(t *testing.T, b Bus) {
 	}
 }
 
-func testConcurrent(t *testing.T, b Bus) {
+func testConcurrent(t *testing.T, b BusTarget) {
 	rec := &recorder{}
 	b.Subscribe(t, Subscription{Source: events.SourceS3}, rec)
 	const publishers, each = 8, 50
@@ -394,7 +405,7 @@ func testConcurrent(t *testing.T, b Bus) {
 				mu.Lock()
 				want[string(e.Payload)] = true
 				mu.Unlock()
-				if err := b.Publish(t.Context(), e); err != nil {
+				if err := b.Publisher.Publish(t.Context(), e); err != nil {
 					t.Error(err)
 				}
 			}
@@ -411,13 +422,13 @@ func testConcurrent(t *testing.T, b Bus) {
 	}
 }
 
-func testRejects(t *testing.T, b Bus) {
+func testRejects(t *testing.T, b BusTarget) {
 	for _, e := range []events.Event{
 		{Type: "T", Payload: json.RawMessage(`{}`)},
 		{Source: "s", Payload: json.RawMessage(`{}`)},
 		{Source: "s", Type: "T"},
 	} {
-		if err := b.Publish(t.Context(), e); !errors.Is(err, events.ErrInvalid) {
+		if err := b.Publisher.Publish(t.Context(), e); !errors.Is(err, events.ErrInvalid) {
 			t.Errorf("Publish(%+v) = %v, want events.ErrInvalid", e, err)
 		}
 	}
