@@ -32,8 +32,8 @@ func (s *suite) testUpdate(t *testing.T) {
 			t.Errorf("stored after Update (-want +got):\n%s", diff)
 		}
 		got, err = tb.Update(ctx, key("p", "s"), []table.Change{table.Add("n", 1.5)}, nil)
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || got.N == nil || *got.N != 1.5 || got.Version != 3 {
+			t.Fatalf("Update adding to a missing number: n %v version %d, %v; want 1.5 version 3", got.N, got.Version, err)
 		}
 		got, err = tb.Update(ctx, key("p", "s"), []table.Change{table.Add("n", -2.75)}, nil)
 		if err != nil || got.N == nil || *got.N != -1.25 || got.Version != 4 {
