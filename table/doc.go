@@ -30,6 +30,16 @@
 // [ErrVersionConflict] read again and retry. [Table.Update] increments the version too, so
 // versioned writers notice it.
 //
+// Version 0 means "no live item": a versioned Put of version 0 fails with
+// [ErrVersionConflict] over any live item, even one stored without a version attribute (as
+// [Table.BatchWrite] writes items as they are); [Table.Update] gives such an item version 1.
+//
+// Versions are int64s and stop at math.MaxInt64. A write that would move a version past it
+// — Put or Create of an item whose version is math.MaxInt64, or Update of a live item
+// stored at it — is refused with an error wrapping [ErrInvalidArgument], before any other
+// check and with nothing written: it never wraps round, and never stores a number an int64
+// cannot hold. Such an item can still be read, deleted, or replaced by BatchWrite.
+//
 // # Expiry
 //
 // When the schema has an expiry attribute, it holds a time in epoch seconds, as DynamoDB's

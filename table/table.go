@@ -10,16 +10,19 @@ type Table[T any] interface {
 
 	// Put stores item, replacing any item with its key. With a version attribute in the
 	// schema it writes only if the stored version equals item's (zero: no live item
-	// stored), failing with ErrVersionConflict otherwise, and sets item's version to the
-	// stored one, incremented by one. opts.If adds a condition on the stored item; when it
-	// fails, the error wraps ErrConditionFailed (ErrConditionFailed alone, not
-	// ErrVersionConflict, when both checks were requested).
+	// stored, even one without a version attribute), failing with ErrVersionConflict
+	// otherwise, and sets item's version to the stored one, incremented by one. An item
+	// whose version is math.MaxInt64 is refused with ErrInvalidArgument before any other
+	// check. opts.If adds a condition on the stored item; when it fails, the error wraps
+	// ErrConditionFailed (ErrConditionFailed alone, not ErrVersionConflict, when both
+	// checks were requested).
 	Put(ctx context.Context, item *T, opts *PutOptions) error
 
 	// Create stores item only if no live item has its key, failing with an error wrapping
 	// ErrAlreadyExists otherwise. An expired item counts as absent and is replaced. With a
 	// version attribute, the stored version is item's incremented by one, and item is
-	// updated to it.
+	// updated to it; an item whose version is math.MaxInt64 is refused with
+	// ErrInvalidArgument.
 	Create(ctx context.Context, item *T) error
 
 	// Delete removes the item with the key; deleting a missing item succeeds unless
@@ -29,8 +32,9 @@ type Table[T any] interface {
 	// Update applies changes to the item with the key without reading it first, creating
 	// the item if no live item exists (as DynamoDB's UpdateItem does), and returns the item
 	// as stored afterwards. Changes may not touch key attributes or the version
-	// attribute; with a version attribute in the schema, Update increments it.
-	// When opts.If fails, the error wraps ErrConditionFailed.
+	// attribute; with a version attribute in the schema, Update increments it, and a live
+	// item stored at version math.MaxInt64 is refused with ErrInvalidArgument before
+	// opts.If is checked. When opts.If fails, the error wraps ErrConditionFailed.
 	Update(ctx context.Context, key Key, changes []Change, opts *UpdateOptions) (T, error)
 
 	// Query returns one page of the live items in the partition whose sort keys match

@@ -172,11 +172,6 @@ func (t *Table[T]) expired(it item.Item, now int64) bool {
 	return item.Expired(it, t.schema.ExpiresAt, now)
 }
 
-// encode marshals an item and checks it as DynamoDB would; see item.Encode.
-func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
-	return item.Encode(t.schema, v)
-}
-
 // Get implements table.Table.
 func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOptions) (T, error) {
 	var zero T
@@ -217,16 +212,12 @@ func (t *Table[T]) Create(ctx context.Context, v *T) error {
 }
 
 func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Condition, create bool) error {
-	it, key, err := t.encode(v)
+	w, err := item.PrepareWrite(t.schema, v, cond)
 	if err != nil {
-		return t.failure(op, key, err, nil)
+		return t.failure(op, w.Key, err, nil)
 	}
-	c, err := item.CompileCondition(cond)
-	if err != nil {
-		return t.failure(op, key, err, nil)
-	}
+	key, it, c := w.Key, w.Item, w.Cond
 	now := t.nowUnix()
-	var version int64
 	var conds []expression.ConditionBuilder
 	onCondition := table.ErrConditionFailed
 	switch {
@@ -234,13 +225,10 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		conds = append(conds, t.absent(now))
 		onCondition = table.ErrAlreadyExists
 	case t.schema.Version != "":
-		if version, err = item.Version(it, t.schema.Version); err != nil {
-			return t.failure(op, key, err, nil)
-		}
-		if version == 0 {
+		if w.Version == 0 {
 			conds = append(conds, t.absent(now))
 		} else {
-			vc := expression.Name(t.schema.Version).Equal(expression.Value(version))
+			vc := expression.Name(t.schema.Version).Equal(expression.Value(w.Version))
 			if live, ok := t.live(now); ok {
 				vc = vc.And(live)
 			}
@@ -249,18 +237,6 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		if c == nil {
 			onCondition = table.ErrVersionConflict
 		}
-	}
-	if t.schema.Version != "" {
-		if create {
-			version, err = item.Version(it, t.schema.Version)
-			if err != nil {
-				return t.failure(op, key, err, nil)
-			}
-		}
-		item.SetVersion(it, t.schema.Version, version+1)
-	}
-	if _, err := item.CheckSize(it); err != nil {
-		return t.failure(op, key, err, nil)
 	}
 	if c != nil {
 		conds = append(conds, t.condition(c, now))
@@ -366,6 +342,10 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		if c != nil {
 			conds = append(conds, t.condition(c, now))
 		}
+		if t.schema.Version != "" {
+			// ADD would move a version at its maximum to 2^63, which no int64 holds.
+			conds = append(conds, expression.Name(t.schema.Version).NotEqual(expression.Value(int64(item.MaxVersion))))
+		}
 		if len(conds) > 0 {
 			b = b.WithCondition(and(conds))
 		}
@@ -392,7 +372,13 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 			return v, nil
 		}
 		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) || t.schema.ExpiresAt == "" || attempt >= 3 || !c.Eval(nil) {
+		if !errors.As(err, &ccf) {
+			return zero, t.failure("update", key, err, table.ErrConditionFailed)
+		}
+		if verr := t.versionExhausted(ctx, k, now); verr != nil {
+			return zero, t.failure("update", key, verr, nil)
+		}
+		if t.schema.ExpiresAt == "" || attempt >= 3 || !c.Eval(nil) {
 			return zero, t.failure("update", key, err, table.ErrConditionFailed)
 		}
 		// The condition holds for an absent item, so the failure may be an expired one in
@@ -405,6 +391,26 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 			return zero, t.failure("update", key, err, table.ErrConditionFailed)
 		}
 	}
+}
+
+// versionExhausted tells a failed update's cause apart: it returns the error of
+// item.NextVersion when the live item with the key holds the highest version, and nil
+// otherwise (a failed condition, or an expired item in the way). DynamoDB reports only that
+// some condition failed, so the item is read back.
+func (t *Table[T]) versionExhausted(ctx context.Context, k item.Item, now int64) error {
+	if t.schema.Version == "" {
+		return nil
+	}
+	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil || t.expired(out.Item, now) {
+		return nil
+	}
+	v, err := item.Version(out.Item, t.schema.Version)
+	if err != nil {
+		return nil
+	}
+	_, err = item.NextVersion(t.schema.Version, v)
+	return err
 }
 
 // deleteExpired deletes the item with the key if it has expired; it reports whether it did.

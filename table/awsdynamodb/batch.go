@@ -94,7 +94,7 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		return nil
 	}
 	for i := range puts {
-		it, k, err := t.encode(&puts[i])
+		it, k, err := item.Encode(t.schema, &puts[i])
 		if err == nil {
 			_, err = item.CheckSize(it)
 		}

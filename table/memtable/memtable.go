@@ -231,11 +231,6 @@ func (t *Table[T]) decode(it item.Item) (T, error) {
 	return v, nil
 }
 
-// encode marshals an item and checks it as DynamoDB would; see item.Encode.
-func (t *Table[T]) encode(v *T) (item.Item, table.Key, error) {
-	return item.Encode(t.schema, v)
-}
-
 // Get implements table.Table.
 func (t *Table[T]) Get(ctx context.Context, key table.Key, _ *table.GetOptions) (T, error) {
 	var zero T
@@ -275,25 +270,11 @@ func (t *Table[T]) Create(ctx context.Context, v *T) error {
 }
 
 func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Condition, create bool) error {
-	it, key, err := t.encode(v)
+	w, err := item.PrepareWrite(t.schema, v, cond)
 	if err != nil {
-		return t.errorf(op, key, err)
+		return t.errorf(op, w.Key, err)
 	}
-	c, err := item.CompileCondition(cond)
-	if err != nil {
-		return t.errorf(op, key, err)
-	}
-	var version int64
-	if t.schema.Version != "" {
-		if version, err = item.Version(it, t.schema.Version); err != nil {
-			return t.errorf(op, key, err)
-		}
-		item.SetVersion(it, t.schema.Version, version+1)
-	}
-	size, err := item.CheckSize(it)
-	if err != nil {
-		return t.errorf(op, key, err)
-	}
+	key := w.Key
 	if err := ctx.Err(); err != nil {
 		return t.errorf(op, key, err)
 	}
@@ -306,20 +287,29 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	case create && old != nil:
 		return t.errorf(op, key, table.ErrAlreadyExists)
 	case !create && t.schema.Version != "":
+		// Version 0 means no live item, whatever the live item holds: one written without
+		// a version (by BatchWrite) is still an item, as DynamoDB's attribute_not_exists on
+		// the partition key sees it.
 		stored, _ := item.Version(old, t.schema.Version)
-		if stored != version {
-			if c != nil {
+		if (w.Version == 0 && old != nil) || stored != w.Version {
+			if w.Cond != nil {
 				return t.errorf(op, key, table.ErrConditionFailed)
 			}
-			return t.errorf(op, key, fmt.Errorf("stored version %d, item has %d: %w", stored, version, table.ErrVersionConflict))
+			if old == nil {
+				return t.errorf(op, key, fmt.Errorf("no live item, item has version %d: %w", w.Version, table.ErrVersionConflict))
+			}
+			if w.Version == 0 {
+				return t.errorf(op, key, fmt.Errorf("a live item is stored, item has version 0: %w", table.ErrVersionConflict))
+			}
+			return t.errorf(op, key, fmt.Errorf("stored version %d, item has %d: %w", stored, w.Version, table.ErrVersionConflict))
 		}
 	}
-	if !c.Eval(old) {
+	if !w.Cond.Eval(old) {
 		return t.errorf(op, key, table.ErrConditionFailed)
 	}
-	t.store(ctx, key, sl, &entry{item: it, size: size}, old)
+	t.store(ctx, key, sl, &entry{item: w.Item, size: w.Size}, old)
 	if t.schema.Version != "" {
-		out, err := t.decode(it)
+		out, err := t.decode(w.Item)
 		if err != nil {
 			return t.errorf(op, key, err)
 		}
@@ -388,6 +378,15 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.live(t.lookup(sl), now)
+	if t.schema.Version != "" && old != nil {
+		// Checked before the condition, as awsdynamodb tells this failure apart from a
+		// failed condition by reading the item.
+		if v, err := item.Version(old, t.schema.Version); err == nil {
+			if _, err := item.NextVersion(t.schema.Version, v); err != nil {
+				return zero, t.errorf("update", key, err)
+			}
+		}
+	}
 	if !c.Eval(old) {
 		return zero, t.errorf("update", key, table.ErrConditionFailed)
 	}
@@ -425,7 +424,11 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		if err != nil {
 			return zero, t.errorf("update", key, err)
 		}
-		item.SetVersion(it, t.schema.Version, v+1)
+		next, err := item.NextVersion(t.schema.Version, v)
+		if err != nil {
+			return zero, t.errorf("update", key, err)
+		}
+		item.SetVersion(it, t.schema.Version, next)
 	}
 	size, err := item.CheckSize(it)
 	if err != nil {
@@ -499,7 +502,7 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		return nil
 	}
 	for i := range puts {
-		it, k, err := t.encode(&puts[i])
+		it, k, err := item.Encode(t.schema, &puts[i])
 		if err != nil {
 			return t.errorf("batch write", k, err)
 		}

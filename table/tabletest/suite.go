@@ -102,6 +102,8 @@ func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
 	t.Run("Delete", s.testDelete)
 	t.Run("Conditions", s.testConditions)
 	t.Run("Versioning", s.testVersioning)
+	t.Run("VersionZeroOverUnversioned", s.testVersionZeroOverUnversioned)
+	t.Run("VersionLimit", s.testVersionLimit)
 	t.Run("VersionedCounter", s.testVersionedCounter)
 	t.Run("RacingCreates", s.testRacingCreates)
 	t.Run("Update", s.testUpdate)
