@@ -107,6 +107,7 @@ func (l *Local) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	defer cancel()
 	ctx = l.withLambdaContext(ctx)
 	if id, _ := ctx.Value(traceIDKey).(string); id == "" {
+		//lint:ignore SA1029 aws-lambda-go and the X-Ray SDK read the trace header under this string key.
 		ctx = context.WithValue(ctx, traceIDKey, newTraceID(start))
 	}
 	ctx = &invocation{

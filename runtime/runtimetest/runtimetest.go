@@ -76,7 +76,7 @@ func Build(t testing.TB, pkg string, opts *BuildOptions) string {
 	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	args := append([]string{"build", "-tags", "lambda.norpc", "-o", bin}, o.Flags...)
-	cmd := exec.Command(goTool(), append(args, pkg)...)
+	cmd := exec.Command(goTool, append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+o.GOARCH, "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("runtimetest: go %s: %v\n%s", strings.Join(cmd.Args[1:], " "), err, out)
@@ -84,12 +84,9 @@ func Build(t testing.TB, pkg string, opts *BuildOptions) string {
 	return bin
 }
 
-func goTool() string {
-	if p := filepath.Join(goruntime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
+// goTool is the go command that builds functions and the emulator. It is looked up on PATH, where
+// go test puts its own GOROOT's bin directory first, so the test's toolchain builds them.
+const goTool = "go"
 
 func fileExists(p string) bool {
 	fi, err := os.Stat(p)
@@ -134,7 +131,7 @@ func findEmulator() (string, error) {
 	if fileExists(p) {
 		return p, nil
 	}
-	cmd := exec.Command(goTool(), "install", emulatorPackage+"@"+EmulatorVersion)
+	cmd := exec.Command(goTool, "install", emulatorPackage+"@"+EmulatorVersion)
 	// Built for this machine, outside any module, whatever the test's environment targets.
 	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=", "GOOS=", "GOARCH=", "CGO_ENABLED=0")
 	cmd.Dir = os.TempDir()
