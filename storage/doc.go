@@ -12,8 +12,22 @@
 //
 // [PutOptions.IfAbsent] creates an object only when its key is free (S3's If-None-Match: *) and
 // [PutOptions.IfMatch] replaces it only while its ETag is the one given (If-Match). Either
-// failing returns [ErrPreconditionFailed]. Among concurrent create-only writers of one key,
-// exactly one succeeds.
+// failing returns [ErrPreconditionFailed], except an IfMatch write to a key that holds no
+// object, which returns [ErrNotFound] as S3 answers 404 NoSuchKey: there is nothing to compare
+// with. Among concurrent create-only writers of one key, exactly one succeeds.
+//
+// # Copies
+//
+// [Bucket.Copy] reads its source first: a missing source is [ErrNotFound] and a failed
+// [CopyOptions.SourceIfMatch] [ErrPreconditionFailed], whatever the destination's conditions.
+// A copy of an object onto itself must change something, as in S3: without
+// [CopyOptions.Replace] it is refused with [ErrInvalidArgument].
+//
+// # Ranges
+//
+// A [Range] that no HTTP request can carry (a negative field, or Last with Offset or Length)
+// is refused with [ErrInvalidArgument] before anything else: before the key is looked up and
+// before any condition is checked.
 //
 // # Signed requests
 //

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -38,12 +39,12 @@ func (r *Range) Validate() error {
 }
 
 // HeaderValue returns r as the value of an HTTP Range header ("bytes=0-99", "bytes=100-",
-// "bytes=-10").
+// "bytes=-10"). A range whose end lies past the largest int64 reads to the end of the object.
 func (r *Range) HeaderValue() string {
 	switch {
 	case r.Last > 0:
 		return "bytes=-" + strconv.FormatInt(r.Last, 10)
-	case r.Length > 0:
+	case r.Length > 0 && r.Length <= math.MaxInt64-r.Offset:
 		return "bytes=" + strconv.FormatInt(r.Offset, 10) + "-" + strconv.FormatInt(r.Offset+r.Length-1, 10)
 	default:
 		return "bytes=" + strconv.FormatInt(r.Offset, 10) + "-"

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,6 +49,7 @@ func TestRangeResolve(t *testing.T) {
 		{storage.ByteRange(0, 1), 10, res{0, 1, "bytes=0-0", ""}},
 		{storage.ByteRange(9, 5), 10, res{9, 1, "bytes=9-13", ""}},
 		{storage.ByteRange(3, 4), 10, res{3, 4, "bytes=3-6", ""}},
+		{storage.ByteRange(5, math.MaxInt64), 10, res{5, 5, "bytes=5-", ""}},
 		{storage.FromOffset(0), 10, res{0, 10, "bytes=0-", ""}},
 		{storage.FromOffset(9), 10, res{9, 1, "bytes=9-", ""}},
 		{storage.FromOffset(10), 10, res{0, 0, "bytes=10-", "invalid range"}},

@@ -19,7 +19,8 @@
 //
 // Errors wrap a storage sentinel where one applies (NoSuchKey and 404 are storage.ErrNotFound,
 // 412 storage.ErrPreconditionFailed, 403 storage.ErrAccessDenied, 416 storage.ErrInvalidRange,
-// EntityTooLarge storage.ErrTooLarge) and the SDK's error, so errors.As reaches
+// EntityTooLarge storage.ErrTooLarge, InvalidRequest and InvalidArgument
+// storage.ErrInvalidArgument) and the SDK's error, so errors.As reaches
 // smithy.APIError and the HTTP response.
 package awss3
 
@@ -128,6 +129,9 @@ func sentinel(err error) error {
 			return storage.ErrInvalidRange
 		case "KeyTooLongError":
 			return storage.ErrInvalidKey
+		case "InvalidRequest", "InvalidArgument":
+			// Among others, a copy of an object onto itself that changes nothing.
+			return storage.ErrInvalidArgument
 		}
 	}
 	var re *smithyhttp.ResponseError

@@ -46,6 +46,11 @@ func TestErrorsReachSDK(t *testing.T) {
 	if !errors.Is(err, storage.ErrPreconditionFailed) || !errors.As(err, &apiErr) || apiErr.ErrorCode() != "PreconditionFailed" {
 		t.Errorf("create-only Put of an existing key = %v, want ErrPreconditionFailed and the API error PreconditionFailed", err)
 	}
+	// S3 refuses a copy onto itself that changes nothing with 400 InvalidRequest.
+	_, err = b.Copy(t.Context(), "k", "k", nil)
+	if !errors.Is(err, storage.ErrInvalidArgument) || !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidRequest" {
+		t.Errorf("Copy(k, k, nil) = %v, want ErrInvalidArgument and the API error InvalidRequest", err)
+	}
 	// A client without access to the bucket.
 	outsider := awss3.New(srv.Client(func(o *s3.Options) {
 		o.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWN000000000", "secret", "")

@@ -201,7 +201,11 @@ func (b *Bucket) store(key string, obj *object, ifAbsent bool, ifMatch, event, p
 	case ifAbsent && exists:
 		b.mu.Unlock()
 		return nil, fmt.Errorf("memstorage: put %q: %w: the object exists", key, storage.ErrPreconditionFailed)
-	case ifMatch != "" && (!exists || !storage.ETagsEqual(ifMatch, cur.info.ETag)):
+	case ifMatch != "" && !exists:
+		// S3 answers 404 NoSuchKey: a conditional write needs an object to compare with.
+		b.mu.Unlock()
+		return nil, fmt.Errorf("memstorage: put %q: %w: If-Match %s on a key with no object", key, storage.ErrNotFound, ifMatch)
+	case ifMatch != "" && !storage.ETagsEqual(ifMatch, cur.info.ETag):
 		b.mu.Unlock()
 		return nil, fmt.Errorf("memstorage: put %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, ifMatch)
 	}
@@ -224,6 +228,17 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 	if err := storage.ValidateKey(key); err != nil {
 		return nil, fmt.Errorf("memstorage: get: %w", err)
 	}
+	var o storage.GetOptions
+	if opts != nil {
+		o = *opts
+	}
+	// A range no request can carry is refused before anything is looked up, as awss3 refuses
+	// it before sending anything.
+	if o.Range != nil {
+		if err := o.Range.Validate(); err != nil {
+			return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
 	}
@@ -231,16 +246,14 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 	if !ok {
 		return nil, fmt.Errorf("memstorage: get %q: %w", key, storage.ErrNotFound)
 	}
+	if o.IfMatch != "" && !storage.ETagsEqual(o.IfMatch, obj.info.ETag) {
+		return nil, fmt.Errorf("memstorage: get %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, o.IfMatch)
+	}
 	off, n := int64(0), obj.info.Size
-	if opts != nil {
-		if opts.IfMatch != "" && !storage.ETagsEqual(opts.IfMatch, obj.info.ETag) {
-			return nil, fmt.Errorf("memstorage: get %q: %w: ETag is not %s", key, storage.ErrPreconditionFailed, opts.IfMatch)
-		}
-		if opts.Range != nil {
-			var err error
-			if off, n, err = opts.Range.Resolve(obj.info.Size); err != nil {
-				return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
-			}
+	if o.Range != nil {
+		var err error
+		if off, n, err = o.Range.Resolve(obj.info.Size); err != nil {
+			return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
 		}
 	}
 	return &storage.Object{
@@ -312,6 +325,10 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	}
 	if o.SourceIfMatch != "" && !storage.ETagsEqual(o.SourceIfMatch, src.info.ETag) {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w: source ETag is not %s", srcKey, dstKey, storage.ErrPreconditionFailed, o.SourceIfMatch)
+	}
+	if dstKey == srcKey && o.Replace == nil {
+		// S3's 400 InvalidRequest, after the source's lookup and condition as in S3.
+		return nil, fmt.Errorf("memstorage: copy %q: %w: copying an object to itself without changing its metadata", srcKey, storage.ErrInvalidArgument)
 	}
 	// The chunks are immutable, so the copy shares them: S3 copies without a download, and so
 	// does this.

@@ -244,6 +244,9 @@ var (
 	noSuchKey          = &s3Err{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
 )
 
+// copyToItself is S3's refusal of a CopyObject onto its own source that changes nothing.
+var copyToItself = &s3Err{http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."}
+
 // copyTooLarge is S3's refusal of a copy source over its limit.
 func (s *S3Server) copyTooLarge() *s3Err {
 	return &s3Err{http.StatusBadRequest, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: " + strconv.FormatInt(s.maxCopySize, 10)}
@@ -358,9 +361,8 @@ func (s *S3Server) authorize(u s3User, r *http.Request, bucket, key string) *s3E
 			return denied("the policy allows only " + u.prefix + "*")
 		}
 		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" {
-			src, _ = url.PathUnescape(src)
-			_, srcKey, _ := strings.Cut(strings.TrimPrefix(src, "/"), "/")
-			if !strings.HasPrefix(srcKey, u.prefix) {
+			_, srcKey, err := parseCopySource(src)
+			if err != nil || !strings.HasPrefix(srcKey, u.prefix) {
 				return denied("the policy allows only " + u.prefix + "*")
 			}
 		}
@@ -577,6 +579,25 @@ func matches(header, etag string) bool {
 	return false
 }
 
+// checkWrite checks the conditions of a write to key (If-None-Match, If-Match) against the
+// object there. The caller holds the key's lock.
+func (s *S3Server) checkWrite(r *http.Request, bucket, key string) *s3Err {
+	etag, _, ok := s.current(bucket, key)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && ok && matches(inm, etag) {
+		return preconditionFailed
+	}
+	if im := r.Header.Get("If-Match"); im != "" {
+		if !ok {
+			// A conditional write needs an object to compare with.
+			return noSuchKey
+		}
+		if !matches(im, etag) {
+			return preconditionFailed
+		}
+	}
+	return nil
+}
+
 func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, key string) *s3Err {
 	q := r.URL.Query()
 	switch {
@@ -604,20 +625,11 @@ func (s *S3Server) serveObject(w http.ResponseWriter, r *http.Request, bucket, k
 		r.Method == http.MethodPost && q.Get("uploadId") != "":
 		unlock := s.lockKey(bucket, key)
 		defer unlock()
-		etag, _, ok := s.current(bucket, key)
-		if inm := r.Header.Get("If-None-Match"); inm != "" && ok && matches(inm, etag) {
-			return preconditionFailed
-		}
-		if im := r.Header.Get("If-Match"); im != "" {
-			if !ok {
-				return noSuchKey
-			}
-			if !matches(im, etag) {
-				return preconditionFailed
-			}
-		}
 		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && r.Method == http.MethodPut {
 			return s.copyObject(w, r, bucket, key, src)
+		}
+		if err := s.checkWrite(r, bucket, key); err != nil {
+			return err
 		}
 		if r.Method == http.MethodPost {
 			// The completion of a multipart upload: its answer names the object's ETag.
@@ -748,17 +760,26 @@ func (s *S3Server) servePostForm(w http.ResponseWriter, r *http.Request, bucket 
 	return nil
 }
 
-// copyObject copies in the layer, since gofakes3 merges metadata where S3's REPLACE directive
-// replaces it. The caller holds the destination key's lock.
+// parseCopySource returns the bucket and key an x-amz-copy-source header names. The header is
+// URL-encoded and a raw '?' starts its query (versionId), so the query is cut off before the
+// rest is unescaped: an escaped '?' ("%3F") belongs to the key.
+func parseCopySource(src string) (bucket, key string, err error) {
+	src, _, _ = strings.Cut(src, "?")
+	src, err = url.PathUnescape(src)
+	if err != nil {
+		return "", "", err
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(src, "/"), "/")
+	return bucket, key, nil
+}
+
 // copySource reads the object an x-amz-copy-source header names, checking
 // x-amz-copy-source-if-match.
 func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []byte, *s3Err) {
-	src, err := url.PathUnescape(src)
+	srcBucket, srcKey, err := parseCopySource(src)
 	if err != nil {
 		return nil, nil, &s3Err{http.StatusBadRequest, "InvalidArgument", "malformed x-amz-copy-source"}
 	}
-	src, _, _ = strings.Cut(src, "?")
-	srcBucket, srcKey, _ := strings.Cut(strings.TrimPrefix(src, "/"), "/")
 	obj, err := s.backend.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
 		return nil, nil, noSuchKey
@@ -774,6 +795,10 @@ func (s *S3Server) copySource(r *http.Request, src string) (*gofakes3.Object, []
 	return obj, data, nil
 }
 
+// copyObject copies in the layer, since gofakes3 merges metadata where S3's REPLACE directive
+// replaces it. As S3 does, it reads the source (and checks its condition) first, then refuses a
+// copy onto itself that changes nothing, then checks the destination's conditions. The caller
+// holds the destination key's lock.
 func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key, src string) *s3Err {
 	obj, data, serr := s.copySource(r, src)
 	if serr != nil {
@@ -782,8 +807,15 @@ func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	if int64(len(data)) > s.maxCopySize {
 		return s.copyTooLarge()
 	}
+	replace := strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE")
+	if srcBucket, srcKey, _ := parseCopySource(src); srcBucket == bucket && srcKey == key && !replace {
+		return copyToItself
+	}
+	if err := s.checkWrite(r, bucket, key); err != nil {
+		return err
+	}
 	meta := map[string]string{}
-	if strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE") {
+	if replace {
 		for k, v := range r.Header {
 			if k == "Content-Type" || k == "Content-Disposition" || k == "Content-Encoding" || k == cacheHeader || strings.HasPrefix(k, "X-Amz-Meta-") {
 				meta[k] = v[0]

@@ -19,7 +19,11 @@
 //   - presigned POST uploads with their policy (signature, expiration, conditions,
 //     content-length-range);
 //   - conditional reads (If-Match), conditional completion of multipart uploads and copies
-//     (If-None-Match, If-Match, x-amz-copy-source-if-match), serialized per key;
+//     (If-None-Match, If-Match, x-amz-copy-source-if-match), serialized per key; a conditional
+//     write to a missing key answered 404 NoSuchKey;
+//   - copies that read the source before checking the destination's conditions, refuse an
+//     object copied onto itself unchanged (400 InvalidRequest), and take a raw '?' in
+//     x-amz-copy-source as the start of its query before unescaping the rest;
 //   - per-user prefix policies for temporary credentials (AddUser);
 //   - S3's answers where gofakes3 differs: ListObjectsV2 with delimiters across pages, metadata
 //     replaced (not merged) by a write, CopyObject's REPLACE directive, Cache-Control kept, a
@@ -37,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,6 +89,10 @@ func RunBucketTests(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"IfMatch", testIfMatch},
 		{"Ranges", testRanges},
 		{"Copy", testCopy},
+		{"ConditionalWriteOnMissingKey", testConditionalWriteOnMissingKey},
+		{"InvalidRangeRefusedFirst", testInvalidRangeRefusedFirst},
+		{"CopyOntoItself", testCopyOntoItself},
+		{"CopyFromKeyWithQuestionMark", testCopyFromKeyWithQuestionMark},
 		{"ListAwkwardKeys", testListAwkwardKeys},
 		{"ListIterators", testListIterators},
 		{"ListBadOptions", testListBadOptions},
@@ -316,9 +325,7 @@ func testIfMatch(t *testing.T, tg Target) {
 	_, err = storage.PutBytes(ctx, b, "k", []byte("v3"), &storage.PutOptions{IfMatch: v1.ETag})
 	wantErr(t, "Put If-Match stale ETag", err, storage.ErrPreconditionFailed)
 	_, err = storage.PutBytes(ctx, b, "missing", []byte("x"), &storage.PutOptions{IfMatch: v1.ETag})
-	if !errors.Is(err, storage.ErrPreconditionFailed) && !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("Put If-Match on a missing key: error = %v, want ErrPreconditionFailed or ErrNotFound", err)
-	}
+	wantErr(t, "Put If-Match on a missing key", err, storage.ErrNotFound)
 	if got := mustGet(t, b, "k"); got != "v2" {
 		t.Errorf("Get = %q, want v2", got)
 	}
@@ -346,6 +353,7 @@ func testRanges(t *testing.T, tg Target) {
 		{storage.ByteRange(3, 4), "3456", 3, nil},
 		{storage.ByteRange(8, 100), "89", 8, nil},
 		{storage.ByteRange(0, 10), body, 0, nil},
+		{storage.ByteRange(5, math.MaxInt64), "56789", 5, nil},
 		{storage.FromOffset(0), body, 0, nil},
 		{storage.FromOffset(9), "9", 9, nil},
 		{storage.LastBytes(1), "9", 9, nil},
@@ -1033,4 +1041,121 @@ func testUserCredentials(t *testing.T, tg Target) {
 	if code, _ := get(t, tg, u); code != http.StatusForbidden {
 		t.Errorf("GET signed with a wrong session token = %d, want 403", code)
 	}
+}
+
+// testConditionalWriteOnMissingKey checks S3's answer to a write conditioned on the ETag of an
+// object that does not exist: 404 NoSuchKey, since there is nothing to compare with.
+func testConditionalWriteOnMissingKey(t *testing.T, tg Target) {
+	ctx, b := t.Context(), tg.Bucket
+	src := mustPut(t, b, "src", "payload", nil)
+	_, err := storage.PutBytes(ctx, b, "missing", []byte("x"), &storage.PutOptions{IfMatch: src.ETag})
+	wantErr(t, "Put If-Match on a missing key", err, storage.ErrNotFound)
+	_, err = b.Put(ctx, "missing", &patternReader{n: 10}, &storage.PutOptions{IfMatch: src.ETag})
+	wantErr(t, "streamed Put If-Match on a missing key", err, storage.ErrNotFound)
+	_, err = b.Copy(ctx, "missing", "src", &storage.CopyOptions{Replace: &storage.PutOptions{IfMatch: src.ETag}})
+	wantErr(t, "Copy with destination If-Match onto a missing key", err, storage.ErrNotFound)
+	if ok, err := storage.Exists(ctx, b, "missing"); ok || err != nil {
+		t.Errorf("Exists(missing) = %v, %v after refused conditional writes", ok, err)
+	}
+	// The source is read before the destination's condition is checked, as S3 does.
+	_, err = b.Copy(ctx, "missing", "src", &storage.CopyOptions{
+		SourceIfMatch: md5ETag([]byte("other")),
+		Replace:       &storage.PutOptions{IfMatch: src.ETag},
+	})
+	wantErr(t, "Copy with a stale source If-Match onto a missing key", err, storage.ErrPreconditionFailed)
+	_, err = b.Copy(ctx, "src", "nothing", &storage.CopyOptions{Replace: &storage.PutOptions{IfAbsent: true}})
+	wantErr(t, "create-only Copy from a missing source onto an existing key", err, storage.ErrNotFound)
+}
+
+// testInvalidRangeRefusedFirst checks that a range no request can carry is refused before the
+// object or any condition is looked at.
+func testInvalidRangeRefusedFirst(t *testing.T, tg Target) {
+	ctx, b := t.Context(), tg.Bucket
+	mustPut(t, b, "k", "0123456789", nil)
+	stale := md5ETag([]byte("other"))
+	for _, r := range []*storage.Range{{Offset: -1}, {Length: -1}, {Last: -1}, {Last: 2, Offset: 1}, {Last: 2, Length: 1}} {
+		for _, tc := range []struct {
+			key  string
+			opts storage.GetOptions
+		}{
+			{"missing", storage.GetOptions{Range: r}},
+			{"k", storage.GetOptions{Range: r, IfMatch: stale}},
+			{"missing", storage.GetOptions{Range: r, IfMatch: stale}},
+		} {
+			obj, err := b.Get(ctx, tc.key, &tc.opts)
+			wantErr(t, fmt.Sprintf("Get(%s, range %+v, If-Match %q)", tc.key, *r, tc.opts.IfMatch), err, storage.ErrInvalidArgument)
+			if err == nil {
+				obj.Close()
+			}
+		}
+	}
+}
+
+// testCopyOntoItself checks S3's refusal of a copy of an object onto itself that changes
+// nothing (400 InvalidRequest), and that replacing its metadata is allowed.
+func testCopyOntoItself(t *testing.T, tg Target) {
+	ctx, b := t.Context(), tg.Bucket
+	put := mustPut(t, b, "self", "payload", &storage.PutOptions{ContentType: "text/plain", Metadata: map[string]string{"a": "1"}})
+	_, err := b.Copy(ctx, "self", "self", nil)
+	wantErr(t, "Copy(self, self, nil)", err, storage.ErrInvalidArgument)
+	_, err = b.Copy(ctx, "self", "self", &storage.CopyOptions{SourceIfMatch: put.ETag})
+	wantErr(t, "Copy(self, self) with a source condition", err, storage.ErrInvalidArgument)
+	head, err := b.Head(ctx, "self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ContentType != "text/plain" || !cmp.Equal(head.Metadata, map[string]string{"a": "1"}) || head.ETag != put.ETag {
+		t.Errorf("after refused self-copies: %+v", head)
+	}
+	// The source is looked up, and its condition checked, first.
+	_, err = b.Copy(ctx, "nothing", "nothing", nil)
+	wantErr(t, "Copy(nothing, nothing, nil)", err, storage.ErrNotFound)
+	_, err = b.Copy(ctx, "self", "self", &storage.CopyOptions{SourceIfMatch: md5ETag([]byte("other"))})
+	wantErr(t, "Copy(self, self) with a stale source condition", err, storage.ErrPreconditionFailed)
+	// Replacing the metadata makes it a change.
+	info, err := b.Copy(ctx, "self", "self", &storage.CopyOptions{Replace: &storage.PutOptions{ContentType: "application/json", Metadata: map[string]string{"b": "2"}}})
+	if err != nil {
+		t.Fatalf("Copy(self, self) replacing metadata: %v", err)
+	}
+	if info.ETag != put.ETag {
+		t.Errorf("self-copy ETag = %s, want the body's %s", info.ETag, put.ETag)
+	}
+	head, err = b.Head(ctx, "self")
+	if err != nil || head.ContentType != "application/json" || !cmp.Equal(head.Metadata, map[string]string{"b": "2"}) {
+		t.Errorf("after a self-copy replacing metadata: %+v, %v", head, err)
+	}
+	if got := mustGet(t, b, "self"); got != "payload" {
+		t.Errorf("body after self-copy = %q", got)
+	}
+}
+
+// testCopyFromKeyWithQuestionMark copies from keys whose '?' or '%' an HTTP request must escape
+// (S3 reads a raw '?' in x-amz-copy-source as the start of versionId).
+func testCopyFromKeyWithQuestionMark(t *testing.T, tg Target) {
+	ctx, b := t.Context(), tg.Bucket
+	keys := []string{"q?x=1", "q?", "?", "p%3Fx", "a b+c%20?d/?e"}
+	mustPut(t, b, "q", "plain q", nil)
+	for _, k := range keys {
+		mustPut(t, b, k, "body of "+k, nil)
+	}
+	for i, k := range keys {
+		dst := fmt.Sprintf("copy/%d", i)
+		if _, err := b.Copy(ctx, dst, k, nil); err != nil {
+			t.Errorf("Copy(%q): %v", k, err)
+			continue
+		}
+		if got := mustGet(t, b, dst); got != "body of "+k {
+			t.Errorf("copy of %q = %q", k, got)
+		}
+	}
+	if err := b.Delete(ctx, "q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Copy(ctx, "copy/again", "q?x=1", nil); err != nil {
+		t.Errorf("Copy(q?x=1) with q deleted: %v", err)
+	} else if got := mustGet(t, b, "copy/again"); got != "body of q?x=1" {
+		t.Errorf("copy of q?x=1 = %q", got)
+	}
+	_, err := b.Copy(ctx, "copy/none", "q", nil)
+	wantErr(t, "Copy(deleted q)", err, storage.ErrNotFound)
 }
