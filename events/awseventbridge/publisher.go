@@ -282,8 +282,13 @@ func (p *Publisher) entry(e events.Event) (types.PutEventsRequestEntry, int, err
 	source, detailType, detail := e.Source, e.Type, []byte(e.Payload)
 	var resources []string
 	t := e.Time
-	if c, err := events.DecodeCustom(e.Payload); err == nil {
+	switch c, err := events.DecodeCustom(e.Payload); {
+	case err == nil:
 		source, detailType, detail, resources, t = c.Source, c.DetailType, c.Detail, c.Resources, c.Time
+	case errors.Is(err, events.ErrMalformed):
+		// Not JSON, or an EventBridge event whose detail is not an object:
+		// sending it whole as the detail would nest one event in another.
+		return types.PutEventsRequestEntry{}, 0, fmt.Errorf("awseventbridge: %w: %w", events.ErrInvalid, err)
 	}
 	switch {
 	case source == "" || detailType == "":

@@ -38,6 +38,34 @@ func newPublisher(t *testing.T) (*awseventbridge.Publisher, *eventstest.Server) 
 	return awseventbridge.New(newClient(t, srv), "orders", &awseventbridge.Options{Backoff: time.Millisecond}), srv
 }
 
+func TestConformance(t *testing.T) {
+	eventstest.RunPublisherTests(t, func(t *testing.T) eventstest.PublisherTarget {
+		p, srv := newPublisher(t)
+		return eventstest.PublisherTarget{
+			Publisher: p,
+			Published: func(t *testing.T) []json.RawMessage {
+				evs, err := srv.Events()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := make([]json.RawMessage, len(evs))
+				for i, e := range evs {
+					out[i] = e.Payload
+				}
+				return out
+			},
+			Refuse: func(dt string) {
+				srv.FailFunc(func(e eventstest.Entry) string {
+					if e.DetailType == dt {
+						return "InternalFailure"
+					}
+					return ""
+				})
+			},
+		}
+	})
+}
+
 func custom(t *testing.T, detailType, detail string) events.Event {
 	t.Helper()
 	e, err := events.NewCustom(events.Custom{

@@ -85,6 +85,31 @@ func (s *Server) Entries() []Entry {
 	return append([]Entry(nil), s.accepted...)
 }
 
+// Events returns the entries accepted so far, in order, as the events a rule
+// delivers to its target.
+func (s *Server) Events() ([]events.Event, error) {
+	entries := s.Entries()
+	evs := make([]events.Event, len(entries))
+	for i, e := range entries {
+		ev, err := e.event()
+		if err != nil {
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	return evs, nil
+}
+
+// event returns the event a rule delivers for an accepted entry.
+func (e Entry) event() (events.Event, error) {
+	return events.NewCustom(events.Custom{
+		Envelope:   events.Envelope{ID: e.EventID, Account: "000000000000", Region: "us-east-1", Time: e.Time, Resources: e.Resources},
+		Source:     e.Source,
+		DetailType: e.DetailType,
+		Detail:     json.RawMessage(e.Detail),
+	})
+}
+
 // Calls returns the entries of each valid PutEvents request, failed ones
 // included, one slice per request.
 func (s *Server) Calls() [][]Entry {
@@ -260,12 +285,7 @@ func (s *Server) putEvents(ctx context.Context, body []byte) ([]wireResult, *api
 
 	if forward != nil {
 		for _, e := range accepted {
-			ev, err := events.NewCustom(events.Custom{
-				Envelope:   events.Envelope{ID: e.EventID, Account: "000000000000", Region: "us-east-1", Time: e.Time, Resources: e.Resources},
-				Source:     e.Source,
-				DetailType: e.DetailType,
-				Detail:     json.RawMessage(e.Detail),
-			})
+			ev, err := e.event()
 			if err == nil {
 				err = forward.Publish(ctx, ev)
 			}

@@ -248,14 +248,20 @@ func functionARN(o runtime.LocalOptions) string {
 // returns; handlers run asynchronously. Publish waits for room in full
 // subscriptions (see Options.NonBlocking); if ctx ends first, no subscription
 // receives e and the error wraps ErrQueueFull. The bus keeps e: do not modify
-// its Payload afterwards. The error wraps events.ErrInvalid for an event
-// without Source, Type or Payload.
+// its Payload afterwards. Every error wraps events.ErrNotPublished. It also
+// wraps ctx's error when ctx has ended before the call, and events.ErrInvalid
+// for an event AWS would not deliver: one without Source, Type or Payload, a
+// payload that is not a JSON object, and an EventBridge event whose detail
+// is not an object or whose PutEvents entry exceeds 256 KB.
 func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 	if b.closed.Load() {
 		return fmt.Errorf("memevents: publish: %w: %w", events.ErrNotPublished, ErrClosed)
 	}
-	if e.Source == "" || e.Type == "" || len(e.Payload) == 0 {
-		return fmt.Errorf("memevents: publish: %w: event needs Source, Type and Payload", events.ErrInvalid)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memevents: publish: %w: %w", events.ErrNotPublished, context.Cause(ctx))
+	}
+	if err := validate(e); err != nil {
+		return fmt.Errorf("memevents: publish: %w: %w", events.ErrNotPublished, err)
 	}
 	var (
 		detail  map[string]any

@@ -1,6 +1,10 @@
 package memevents_test
 
 import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,5 +44,40 @@ func TestConformance(t *testing.T) {
 		b := memevents.New(nil)
 		t.Cleanup(func() { b.Close() })
 		return eventstest.BusTarget{Publisher: b, Subscribe: suiteSubscribe(b), Wait: b.Wait}
+	})
+}
+
+// payloads is a handler that keeps the payloads it is invoked with.
+type payloads struct {
+	mu  sync.Mutex
+	got []json.RawMessage
+}
+
+func (p *payloads) Invoke(_ context.Context, payload []byte) ([]byte, error) {
+	p.mu.Lock()
+	p.got = append(p.got, slices.Clone(payload))
+	p.mu.Unlock()
+	return nil, nil
+}
+
+func TestPublisherConformance(t *testing.T) {
+	eventstest.RunPublisherTests(t, func(t *testing.T) eventstest.PublisherTarget {
+		b := memevents.New(nil)
+		t.Cleanup(func() { b.Close() })
+		rec := &payloads{}
+		if _, err := b.Subscribe(memevents.Filter{}, rec, &memevents.SubscribeOptions{MaxRetries: -1}); err != nil {
+			t.Fatal(err)
+		}
+		return eventstest.PublisherTarget{
+			Publisher: b,
+			Published: func(t *testing.T) []json.RawMessage {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				return slices.Clone(rec.got)
+			},
+		}
 	})
 }
