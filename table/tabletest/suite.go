@@ -1,5 +1,6 @@
-// Package tabletest provides the conformance suite every table.Table adapter runs, and a
-// helper that starts dynalite, a local server of the DynamoDB API, for tests.
+// Package tabletest provides the conformance suite every table.Table adapter runs, a
+// differential runner that compares two adapters operation by operation, and a helper that
+// starts dynalite, a local server of the DynamoDB API, for tests.
 //
 // # Conformance
 //
@@ -7,6 +8,13 @@
 // the caller's constructor makes: reads and writes, conditions, optimistic versioning under
 // contention, racing creates, updates, queries across pages in both directions, batches of
 // 1,000 items, DynamoDB's item and key size limits, and expiry.
+//
+// # Differential runs
+//
+// RunDifferentialTests applies seeded random sequences of operations over the whole
+// interface to two tables — memtable and the adapter under test, say — and compares every
+// answer: results, errors by sentinel, order. A divergence names the seed and the operation,
+// and -tabletest.seed=N replays it; -tabletest.seeds and -tabletest.ops run longer.
 //
 // # Dynalite
 //
@@ -17,6 +25,8 @@
 package tabletest
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/servous/servous/table"
@@ -127,4 +137,14 @@ func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
 type suite struct {
 	newTable NewTable
 	cfg      Config
+}
+
+// String formats the item for messages, showing N's value rather than its address.
+func (it Item) String() string {
+	n := "<nil>"
+	if it.N != nil {
+		n = strconv.FormatFloat(*it.N, 'g', -1, 64)
+	}
+	return fmt.Sprintf("{PK:%q SK:%q N:%s Bin:%x Version:%d ExpiresAt:%d Count:%d Note:%q Data:%x Tags:%q Done:%v}",
+		it.PK, it.SK, n, it.Bin, it.Version, it.ExpiresAt, it.Count, it.Note, it.Data, it.Tags, it.Done)
 }
