@@ -8,6 +8,8 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/servous/servous/internal/uuid"
 )
 
 // Envelope holds the fields EventBridge wraps around every event's detail.
@@ -27,7 +29,7 @@ type Envelope struct {
 
 func (env Envelope) normalize() Envelope {
 	if env.ID == "" {
-		env.ID = newUUID()
+		env.ID = uuid.New()
 	}
 	if env.Region == "" {
 		env.Region = "us-east-1"

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/servous/servous/internal/uuid"
 )
 
 // DynamoDB stream event names.
@@ -81,7 +83,7 @@ func NewItemChange(c ItemChange) (Event, error) {
 		return Event{}, fmt.Errorf("%w: stream record without an event source ARN", ErrInvalid)
 	}
 	if c.EventID == "" {
-		u := newUUID()
+		u := uuid.New()
 		c.EventID = u[:8] + u[9:13] + u[14:18] + u[19:23] + u[24:]
 	}
 	if c.Region == "" {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/servous/servous/internal/uuid"
 )
 
 // S3 event names, as they appear in a notification's eventName.
@@ -137,7 +139,7 @@ func (o ObjectEvent) normalize() (ObjectEvent, error) {
 		o.Sequencer = nextSequencer()
 	}
 	if o.RequestID == "" {
-		o.RequestID = strings.ToUpper(strings.ReplaceAll(newUUID(), "-", "")[:16])
+		o.RequestID = strings.ToUpper(strings.ReplaceAll(uuid.New(), "-", "")[:16])
 	}
 	if o.EventVersion == "" {
 		o.EventVersion = "2.1"

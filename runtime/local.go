@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/servous/servous/internal/uuid"
 )
 
 // ErrTimeout is wrapped by the error [Local.Invoke] returns when the handler runs past the
@@ -190,21 +192,7 @@ func (l *Local) coldStart() bool {
 // that keep one request id across the retries of an invocation, as Lambda's asynchronous
 // invocation does, put it in the context given to Local.Invoke.
 func NewRequestID() string {
-	var b [16]byte
-	randomFill(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return uuid.New()
 }
 
 // newTraceID returns an X-Ray trace header in the form Lambda passes to functions.

@@ -2,8 +2,6 @@ package eventstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/servous/servous/events"
+	"github.com/servous/servous/internal/uuid"
 )
 
 // PutEvents limits, as the EventBridge API reference states them.
@@ -180,7 +179,7 @@ type wireResult struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-Requestid", newID())
+	w.Header().Set("X-Amzn-Requestid", uuid.New())
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
 		writeError(w, apiError{http.StatusNotFound, "UnknownOperationException", "expected POST /"})
 		return
@@ -275,7 +274,7 @@ func (s *Server) putEvents(ctx context.Context, body []byte) ([]wireResult, *api
 			s.failNext = s.failNext[1:]
 			continue
 		}
-		entries[i].EventID = newUUID()
+		entries[i].EventID = uuid.New()
 		results[i] = wireResult{EventID: entries[i].EventID}
 		accepted = append(accepted, entries[i])
 	}
@@ -347,15 +346,4 @@ func parseEntry(we wireEntry) (Entry, string, string) {
 func isJSONObject(s string) bool {
 	s = strings.TrimSpace(s)
 	return strings.HasPrefix(s, "{") && json.Valid([]byte(s))
-}
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func newUUID() string {
-	h := newID()
-	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
 }

@@ -2,8 +2,6 @@ package identitytest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/memidentity"
+	"github.com/servous/servous/internal/uuid"
 )
 
 // Operation names, as in the X-Amz-Target header after the service prefix.
@@ -213,7 +212,7 @@ func invalidParameter(format string, args ...any) *apiError {
 
 // ServeHTTP answers one Cognito Identity request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
+	reqID := uuid.New()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	resp, err := s.serve(r)
 	if err != nil {
@@ -406,13 +405,6 @@ func (s *Server) getCredentials(ctx context.Context, identityID, roleARN *string
 		IdentityId  string
 		Credentials credentials
 	}{*identityID, credentials{c.AccessKeyID, c.SecretAccessKey, c.SessionToken, float64(c.Expires.Unix())}}, nil
-}
-
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 var _ identity.Authority = (*Server)(nil)

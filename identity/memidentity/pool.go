@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/servous/servous/identity"
+	"github.com/servous/servous/internal/uuid"
 )
 
 // DefaultCredentialsLifetime is how long minted credentials are valid,
@@ -144,7 +145,7 @@ func (p *Pool) IdentityID(ctx context.Context, logins ...identity.Login) (string
 		}
 	}
 	if id == "" {
-		id = p.region + ":" + newUUID()
+		id = p.region + ":" + uuid.New()
 		p.known[id] = true
 	}
 	for _, s := range subs {
@@ -260,26 +261,6 @@ func (p *Pool) sweepLocked(now time.Time) {
 		}
 	}
 	p.sweepN = len(p.creds)
-}
-
-// newUUID returns a random (version 4) UUID in lower-case hex.
-func newUUID() string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	const hex = "0123456789abcdef"
-	var s [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
-		}
-		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
-		j += 2
-	}
-	return string(s[:])
 }
 
 var (
