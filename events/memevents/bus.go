@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,11 @@ const (
 	DefaultConcurrency = 10
 )
 
+// SlowRetry is the shortest retry delay, after TimeScale, that the bus logs
+// a warning for: longer than a test should wait, far shorter than Lambda's
+// one minute.
+const SlowRetry = time.Second
+
 // Conditions under which a delivery is given up, as Lambda names them in
 // on-failure destination records.
 const (
@@ -55,8 +61,13 @@ type Options struct {
 	NonBlocking bool
 	// TimeScale multiplies every backoff and maximum event age, so tests run
 	// Lambda's minutes in milliseconds: 0.001 turns the one-minute first
-	// retry into 60ms. Default 1.
+	// retry into 60ms. Default 1: a test that leaves it there and has a
+	// handler fail waits out Lambda's real backoff.
 	TimeScale float64
+	// Logger gets a warning each time a retry is scheduled to wait
+	// SlowRetry or longer, so that a test waiting out Lambda's real backoff
+	// says why it is slow. Default slog.Default().
+	Logger *slog.Logger
 	// Duplicate, when it returns true for an event, has each matching
 	// subscription receive the event twice, as Lambda occasionally invokes a
 	// function twice for one event, when the subscription has room for the
@@ -153,6 +164,9 @@ func New(opts *Options) *Bus {
 	}
 	if o.TimeScale <= 0 {
 		o.TimeScale = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	b := &Bus{opts: o}
 	b.ctx, b.cancel = context.WithCancel(context.Background())

@@ -35,6 +35,16 @@
 //
 // # Testing
 //
+// Lambda waits one minute before the first retry and two before the
+// second, and so does the bus by default: a test whose handler fails once
+// would wait a minute. Tests scale every delay down:
+//
+//	bus := memevents.New(&memevents.Options{TimeScale: 0.001}) // a minute of backoff takes 60ms
+//
+// A retry still scheduled to wait [SlowRetry] or longer is logged as a
+// warning (Options.Logger, slog.Default() unless set), so a test that waits
+// out Lambda's real backoff says why it is slow.
+//
 // [Bus.Wait] returns when every delivery in flight has finished, retries
 // included, so tests wait on the bus rather than sleep. Options.Duplicate
 // delivers chosen events twice and Options.Reorder shuffles queued

@@ -312,6 +312,19 @@ func (s *Subscription) settle(d *delivery, err error) {
 		s.fail(d, RetriesExhausted)
 		return
 	}
+	// Read before d is requeued, when a worker may take it.
+	attempt, requestID := d.attempts+1, d.requestID
+	delay := b.scale(s.backoff << (attempt - 2))
+	if s.retryAfter(d, delay) && delay >= SlowRetry {
+		b.opts.Logger.Warn("memevents: a retry waits Lambda's backoff; tests set memevents.Options.TimeScale (0.001 makes a minute 60ms)",
+			"delay", delay, "function", s.arn, "requestId", requestID, "attempt", attempt, "error", err)
+	}
+}
+
+// retryAfter requeues d after delay, unless the subscription is stopping, and
+// reports whether it will.
+func (s *Subscription) retryAfter(d *delivery, delay time.Duration) bool {
+	b := s.bus
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping() {
@@ -319,12 +332,12 @@ func (s *Subscription) settle(d *delivery, err error) {
 		b.discarded.Add(1)
 		s.release(1)
 		b.donePending()
-		return
+		return false
 	}
 	if s.timers == nil {
 		s.timers = make(map[*delivery]*time.Timer)
 	}
-	s.timers[d] = time.AfterFunc(b.scale(s.backoff<<(d.attempts-1)), func() {
+	s.timers[d] = time.AfterFunc(delay, func() {
 		s.mu.Lock()
 		_, waiting := s.timers[d]
 		delete(s.timers, d)
@@ -333,6 +346,7 @@ func (s *Subscription) settle(d *delivery, err error) {
 			s.enqueue(d)
 		}
 	})
+	return true
 }
 
 // stopRetries requeues deliveries waiting for a retry at once; the worker
