@@ -70,12 +70,20 @@ func RunBusTests(t *testing.T, newTarget func(t *testing.T) BusTarget) {
 		{"ConcurrentPublishersAtLeastOnce", testConcurrent},
 		{"RejectsIncompleteEvent", testRejects},
 	}
+	newBus := func(t *testing.T) BusTarget {
+		t.Helper()
+		b := newTarget(t)
+		if b.Publisher == nil || b.Subscribe == nil || b.Wait == nil {
+			t.Fatal("BusTarget.Publisher, Subscribe and Wait must be set")
+		}
+		return b
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newTarget(t))
+			tt.fn(t, newBus(t))
 		})
 	}
-	t.Run("Filters", func(t *testing.T) { testFilters(t, newTarget) })
+	t.Run("Filters", func(t *testing.T) { testFilters(t, newBus) })
 }
 
 // recorder is a handler that records the payloads it receives.

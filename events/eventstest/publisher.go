@@ -60,7 +60,11 @@ func RunPublisherTests(t *testing.T, newTarget func(t *testing.T) PublisherTarge
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newTarget(t))
+			tg := newTarget(t)
+			if tg.Publisher == nil || tg.Published == nil {
+				t.Fatal("PublisherTarget.Publisher and PublisherTarget.Published must be set")
+			}
+			tt.fn(t, tg)
 		})
 	}
 }

@@ -69,6 +69,9 @@ func RunExchangerTests(t *testing.T, newTarget func(t *testing.T) Target) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := &target{Target: newTarget(t)}
+			if tg.Exchanger == nil || tg.Trust == nil {
+				t.Fatal("Target.Exchanger and Target.Trust must be set")
+			}
 			for _, p := range s.providers() {
 				if err := tg.Trust(p); err != nil {
 					t.Fatalf("Trust(%s): %v", p.Name, err)
