@@ -42,6 +42,14 @@ type Options struct {
 // the handler [Start] serves; give it to a [Local] to run the function as deployed, in-process.
 // A nil opts means the defaults of [Options].
 func NewHandler[In, Out any](h func(context.Context, In) (Out, error), opts *Options) lambda.Handler {
+	return Wrap(HandlerFunc[In, Out](h), opts)
+}
+
+// Wrap returns h, a handler of raw payloads, wrapped in the standard middleware as
+// [NewHandler] wraps a typed handler. Packages that decode payloads themselves (such as
+// runtime/httpfn) use it, and [StartHandler] serves what it returns. A nil opts means the
+// defaults of [Options].
+func Wrap(h lambda.Handler, opts *Options) lambda.Handler {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -51,7 +59,7 @@ func NewHandler[In, Out any](h func(context.Context, In) (Out, error), opts *Opt
 		margin = DefaultDeadlineMargin
 	}
 	mw := []Middleware{LogInvocations(o.Logger), Recover(), EmitMetrics(o.Metrics), DeadlineMargin(margin)}
-	return Chain(HandlerFunc[In, Out](h), append(mw, o.Middleware...)...)
+	return Chain(h, append(mw, o.Middleware...)...)
 }
 
 // Start serves h on the Lambda runtime API through aws-lambda-go, wrapped in the standard
@@ -60,6 +68,20 @@ func NewHandler[In, Out any](h func(context.Context, In) (Out, error), opts *Opt
 // invocation. Start blocks; it exits the process, as lambda.Start does, when it is not
 // running in Lambda or the runtime API fails.
 func Start[In, Out any](h func(context.Context, In) (Out, error), opts *Options) {
+	o, lopts := startOptions(opts)
+	lambda.StartWithOptions(NewHandler(h, &o), lopts...)
+}
+
+// StartHandler serves h, a handler of raw payloads, as [Start] serves a typed handler: wrapped
+// in the standard middleware (see [Wrap]), with the same logger and shutdown hook. Unlike
+// Start, it lets h stream its response: see [StreamResponse]. It blocks, and exits the process
+// as Start does.
+func StartHandler(h lambda.Handler, opts *Options) {
+	o, lopts := startOptions(opts)
+	lambda.StartWithOptions(streaming(Wrap(h, &o)), lopts...)
+}
+
+func startOptions(opts *Options) (Options, []lambda.Option) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -72,5 +94,5 @@ func Start[In, Out any](h func(context.Context, In) (Out, error), opts *Options)
 	if o.OnShutdown != nil {
 		lopts = append(lopts, lambda.WithEnableSIGTERM(o.OnShutdown))
 	}
-	lambda.StartWithOptions(NewHandler(h, &o), lopts...)
+	return o, lopts
 }
