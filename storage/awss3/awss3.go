@@ -450,7 +450,11 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 		// What CopyObject copies with the object.
 		create.ContentType, create.Metadata, create.CacheControl = src.ContentType, src.Metadata, src.CacheControl
 		create.ContentDisposition, create.ContentEncoding, create.ContentLanguage = src.ContentDisposition, src.ContentEncoding, src.ContentLanguage
-		create.Expires = src.Expires
+		// The SDK's parsed Expires is deprecated: parse the header's value. One that is not an
+		// HTTP date (S3 stores what it was given) cannot be set through the SDK and is left out.
+		if t, err := http.ParseTime(aws.ToString(src.ExpiresString)); err == nil {
+			create.Expires = &t
+		}
 	}
 	up, err := b.client.CreateMultipartUpload(ctx, create)
 	if err != nil {

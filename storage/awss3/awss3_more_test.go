@@ -403,6 +403,18 @@ func TestCopyInParts(t *testing.T) {
 		t.Errorf("Copy of a changed source = %v, want ErrPreconditionFailed", err)
 	}
 
+	// Expires, which the storage interface does not set, is copied with the rest.
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	if _, err := raw.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name()), Key: aws.String("dated"), Body: bytes.NewReader(data), Expires: &expires}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Copy(ctx, "dated-copy", "dated", nil); err != nil {
+		t.Fatal(err)
+	}
+	if head, err := raw.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name()), Key: aws.String("dated-copy")}); err != nil || aws.ToString(head.ExpiresString) != expires.Format(http.TimeFormat) {
+		t.Errorf("copy's Expires = %q (%v), want %q", aws.ToString(head.ExpiresString), err, expires.Format(http.TimeFormat))
+	}
+
 	// A small source is copied with one CopyObject.
 	if _, err := storage.PutBytes(ctx, b, "small", []byte("x"), nil); err != nil {
 		t.Fatal(err)

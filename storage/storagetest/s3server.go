@@ -295,10 +295,14 @@ func (s *S3Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// gofakes3 keeps only some headers of an object; it keeps X-Amz-* ones, so Cache-Control
-	// travels under another name and comes back as itself.
+	// and Expires travel under other names and come back as themselves.
 	_, initiate := r.URL.Query()["uploads"]
-	if cc := r.Header.Get("Cache-Control"); cc != "" && (r.Method == http.MethodPut || r.Method == http.MethodPost && initiate) {
-		r.Header.Set(cacheHeader, cc)
+	if r.Method == http.MethodPut || r.Method == http.MethodPost && initiate {
+		for h, carrier := range carriedHeaders {
+			if v := r.Header.Get(h); v != "" {
+				r.Header.Set(carrier, v)
+			}
+		}
 	}
 	cw := &cacheControlWriter{ResponseWriter: w, s: s, bucket: bucket, key: key}
 	if err := s.serveObject(cw, r, bucket, key); err != nil {
@@ -310,7 +314,14 @@ func (s *S3Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // cacheHeader carries Cache-Control through gofakes3, which drops it.
 const cacheHeader = "X-Amz-Storagetest-Cache-Control"
 
-// cacheControlWriter turns cacheHeader back into Cache-Control in responses, and an object's
+// carriedHeaders are the headers of an object that S3 keeps and gofakes3 drops, with the
+// X-Amz-* header that carries each through gofakes3.
+var carriedHeaders = map[string]string{
+	"Cache-Control": cacheHeader,
+	"Expires":       "X-Amz-Storagetest-Expires",
+}
+
+// cacheControlWriter turns carriedHeaders back into themselves in responses, and an object's
 // ETag into the one S3 reports (see etagOf): from the MD5 gofakes3 sent with the body it
 // serves, so the two match even when the object changes meanwhile.
 type cacheControlWriter struct {
@@ -326,9 +337,11 @@ func (w *cacheControlWriter) fix() {
 	}
 	w.done = true
 	h := w.Header()
-	if v := h.Get(cacheHeader); v != "" {
-		h.Set("Cache-Control", v)
-		h.Del(cacheHeader)
+	for name, carrier := range carriedHeaders {
+		if v := h.Get(carrier); v != "" {
+			h.Set(name, v)
+			h.Del(carrier)
+		}
 	}
 	if e := h.Get("ETag"); e != "" {
 		h.Set("ETag", `"`+w.s.etagOf(w.bucket, w.key, strings.Trim(e, `"`))+`"`)
@@ -817,7 +830,7 @@ func (s *S3Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	meta := map[string]string{}
 	if replace {
 		for k, v := range r.Header {
-			if k == "Content-Type" || k == "Content-Disposition" || k == "Content-Encoding" || k == cacheHeader || strings.HasPrefix(k, "X-Amz-Meta-") {
+			if k == "Content-Type" || k == "Content-Disposition" || k == "Content-Encoding" || k == cacheHeader || k == carriedHeaders["Expires"] || strings.HasPrefix(k, "X-Amz-Meta-") {
 				meta[k] = v[0]
 			}
 		}
