@@ -42,4 +42,12 @@
 // that calls it, for event sources that run their own worker goroutines. Package runtimetest
 // goes one step further: it builds a function's main package as deployed and runs it under
 // the Lambda Runtime Interface Emulator.
+//
+// Local runs the handler it is given with that handler's own logging: it sets no logger and
+// writes nothing itself. Start's defaults are not NewHandler's: Start logs JSON through
+// NewLogger(os.Stdout) and makes it slog's default, while NewHandler without Options.Logger logs
+// through slog.Default() (plain text on stderr in a test, without the invocation's fields), and
+// both write metrics to stdout, into a test's output. To see in a test what Start would log, give
+// NewHandler Options.Logger NewLogger(w) and MetricsOptions.Writer, and log in handlers through
+// [Logger](ctx), which returns the handler's Options.Logger (under Start, slog's default too).
 package runtime
