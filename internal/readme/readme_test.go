@@ -93,7 +93,9 @@ func TestExamplesCompile(t *testing.T) {
 	// The module requires what servous requires; -mod=mod lets the go command complete its go.sum.
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("README.md's examples do not compile as pasted (go vet: %v):\n%s", err, out)
+		t.Errorf("README.md's examples do not compile as pasted (go vet: %v):\n%s\n"+
+			"A fragment that uses names from the surrounding code lists them on the line before its block: "+
+			"<!-- go: given ctx context.Context, … -->; see the package doc.", err, out)
 	}
 }
 
