@@ -19,7 +19,10 @@ type Event struct {
 	// Raw is the event as aws-lambda-go's events package types it:
 	// *events.LambdaFunctionURLRequest, *events.APIGatewayV2HTTPRequest,
 	// *events.APIGatewayProxyRequest or *events.ALBTargetGroupRequest. Its body is the
-	// payload's, as the request's body is decoded from it.
+	// payload's, as the request's body is decoded from it. It is decoded from the payload
+	// when first asked for, which must be while the handler serves the request: the Lambda
+	// runtime reuses the payload's memory for the next invocation. Raw is nil when asked for
+	// later, or when the payload does not decode into the type.
 	Raw any
 }
 
@@ -48,7 +51,7 @@ func FromContext(ctx context.Context) (*Event, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Event{Source: ev.source, RequestID: ev.requestID, Raw: ev.raw}, true
+	return &Event{Source: ev.source, RequestID: ev.requestID, Raw: ev.rawEvent()}, true
 }
 
 // Authorizer is what the source's authorizer established about the caller. The fields that

@@ -56,6 +56,15 @@ func (f *function) encode(ev *event, status int, h http.Header, body []byte) []b
 	return out
 }
 
+// encodedLen is a lower bound of the size of the payload encode writes for a body of n bytes:
+// enough to refuse a body that cannot fit before encoding it.
+func (f *function) encodedLen(h http.Header, n int) int {
+	if n > 0 && f.binary(h.Get("Content-Type")) {
+		return base64.StdEncoding.EncodedLen(n)
+	}
+	return n
+}
+
 // appendPrelude writes a streamed response: its prelude, the separator, and body.
 func appendPrelude(out []byte, status int, h http.Header, body []byte) []byte {
 	out = append(out, `{"statusCode":`...)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -16,7 +17,6 @@ import (
 // event is an HTTP request as an event source delivered it, decoded from its payload.
 type event struct {
 	source Source
-	raw    any // *events.LambdaFunctionURLRequest, *events.APIGatewayV2HTTPRequest, …
 
 	method     string
 	path       string // as the client sent it: escaped
@@ -26,19 +26,14 @@ type event struct {
 	remoteIP   string
 	proto      string
 	https      bool
-	body       []byte
+	body       string
 	multiValue bool // an ALB target group with multi-value headers
 	requestID  string
-}
 
-// v1Event is the shape shared by REST API and ALB payloads: one decode tells them apart by
-// requestContext.elb.
-type v1Event struct {
-	events.APIGatewayProxyRequest
-	RequestContext struct {
-		events.APIGatewayProxyRequestContext
-		ELB *events.ELBContext `json:"elb"`
-	} `json:"requestContext"`
+	// The payload, for decoding the raw event on demand while the request is served.
+	mu      sync.Mutex
+	payload []byte
+	raw     any
 }
 
 func malformed(format string, args ...any) error {
@@ -47,198 +42,177 @@ func malformed(format string, args ...any) error {
 
 // decodeEvent decodes payload as an event of source, or of the source it detects.
 func decodeEvent(payload []byte, source Source) (*event, error) {
-	switch source {
-	case Detect, FunctionURL, HTTPAPI:
-		var v2 events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(payload, &v2); err != nil {
-			return nil, malformed("%v", err)
-		}
-		if v2.Version == "2.0" {
-			if source == Detect {
-				source = HTTPAPI
-				if strings.Contains(v2.RequestContext.DomainName, ".lambda-url.") {
-					source = FunctionURL
-				}
-			}
-			return fromV2(&v2, source)
-		}
-		if source != Detect {
-			return nil, malformed("%s payload has version %q, not 2.0", source, v2.Version)
-		}
-	case RESTAPI, ALB:
-	default:
+	if source < Detect || source > ALB {
 		return nil, fmt.Errorf("httpfn: unknown source %v", source)
 	}
-	var v1 v1Event
-	if err := json.Unmarshal(payload, &v1); err != nil {
-		return nil, malformed("%v", err)
+	f, err := scanFields(payload)
+	if err != nil {
+		return nil, err
 	}
-	if v1.HTTPMethod == "" {
-		return nil, malformed("no HTTP method: not an event of a function URL, API Gateway or an Application Load Balancer")
-	}
-	isALB := v1.RequestContext.ELB != nil
+	var ev *event
 	switch {
-	case source == Detect && isALB, source == ALB:
-		if !isALB {
-			return nil, malformed("ALB payload has no requestContext.elb")
+	case f.version == "2.0":
+		switch source {
+		case Detect:
+			source = HTTPAPI
+			if strings.Contains(f.domainName, ".lambda-url.") {
+				source = FunctionURL
+			}
+		case RESTAPI, ALB:
+			return nil, malformed("%s payload has version 2.0", source)
 		}
-		return fromALB(&events.ALBTargetGroupRequest{
-			HTTPMethod:                      v1.HTTPMethod,
-			Path:                            v1.Path,
-			QueryStringParameters:           v1.QueryStringParameters,
-			MultiValueQueryStringParameters: v1.MultiValueQueryStringParameters,
-			Headers:                         v1.Headers,
-			MultiValueHeaders:               v1.MultiValueHeaders,
-			RequestContext:                  events.ALBTargetGroupRequestContext{ELB: *v1.RequestContext.ELB},
-			IsBase64Encoded:                 v1.IsBase64Encoded,
-			Body:                            v1.Body,
-		})
-	case isALB:
+		ev, err = fromV2(f, source)
+	case source == FunctionURL || source == HTTPAPI:
+		return nil, malformed("%s payload has version %q, not 2.0", source, f.version)
+	case f.httpMethod == "":
+		return nil, malformed("no HTTP method: not an event of a function URL, API Gateway or an Application Load Balancer")
+	case f.elb && (source == Detect || source == ALB):
+		ev, err = fromALB(f)
+	case f.elb:
 		return nil, malformed("%s payload has requestContext.elb", source)
+	case source == ALB:
+		return nil, malformed("ALB payload has no requestContext.elb")
+	default:
+		ev, err = fromREST(f)
 	}
-	rest := v1.APIGatewayProxyRequest
-	rest.RequestContext = v1.RequestContext.APIGatewayProxyRequestContext
-	return fromREST(&rest)
+	if err != nil {
+		return nil, err
+	}
+	ev.payload = payload
+	return ev, nil
 }
 
-func decodeBody(body string, b64 bool) ([]byte, error) {
+// rawEvent decodes the payload into aws-lambda-go's type for the source, once, while the
+// request is served; it is nil afterwards if it was not asked for before.
+func (ev *event) rawEvent() any {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if ev.raw != nil || ev.payload == nil {
+		return ev.raw
+	}
+	var raw any
+	switch ev.source {
+	case FunctionURL:
+		raw = &events.LambdaFunctionURLRequest{}
+	case HTTPAPI:
+		raw = &events.APIGatewayV2HTTPRequest{}
+	case RESTAPI:
+		raw = &events.APIGatewayProxyRequest{}
+	case ALB:
+		raw = &events.ALBTargetGroupRequest{}
+	}
+	if json.Unmarshal(ev.payload, raw) == nil {
+		ev.raw = raw
+	}
+	return ev.raw
+}
+
+// done forgets the payload, which the Lambda runtime reuses once the invocation ends.
+func (ev *event) done() {
+	ev.mu.Lock()
+	ev.payload = nil
+	ev.mu.Unlock()
+}
+
+func decodeBody(body string, b64 bool) (string, error) {
 	if !b64 {
-		return []byte(body), nil
+		return body, nil
 	}
 	b, err := base64.StdEncoding.DecodeString(body)
 	if err != nil {
-		return nil, malformed("body: %v", err)
+		return "", malformed("body: %v", err)
 	}
-	return b, nil
+	return string(b), nil
 }
 
-func fromV2(v2 *events.APIGatewayV2HTTPRequest, source Source) (*event, error) {
-	body, err := decodeBody(v2.Body, v2.IsBase64Encoded)
+func fromV2(f *fields, source Source) (*event, error) {
+	body, err := decodeBody(f.body, f.base64)
 	if err != nil {
 		return nil, err
 	}
-	rc := &v2.RequestContext
+	if f.method == "" {
+		return nil, malformed("%s payload has no requestContext.http.method", source)
+	}
+	h, err := header(f.headers, 1)
+	if err != nil {
+		return nil, err
+	}
 	ev := &event{
 		source:    source,
-		raw:       v2,
-		method:    rc.HTTP.Method,
-		path:      v2.RawPath,
-		query:     v2.RawQueryString,
-		header:    make(http.Header, len(v2.Headers)+1),
-		remoteIP:  rc.HTTP.SourceIP,
-		proto:     rc.HTTP.Protocol,
+		method:    f.method,
+		path:      f.rawPath,
+		query:     f.rawQueryString,
+		header:    h,
+		remoteIP:  f.sourceIP,
+		proto:     f.protocol,
 		https:     true, // function URLs and API Gateway serve HTTPS only
 		body:      body,
-		requestID: rc.RequestID,
+		requestID: f.requestID,
 	}
-	if source == FunctionURL {
-		ev.raw = functionURLRequest(v2)
+	if len(f.cookies) > 0 {
+		ev.header["Cookie"] = []string{strings.Join(f.cookies, "; ")}
 	}
-	for k, v := range v2.Headers {
-		ev.header[http.CanonicalHeaderKey(k)] = []string{v}
-	}
-	if len(v2.Cookies) > 0 {
-		ev.header["Cookie"] = []string{strings.Join(v2.Cookies, "; ")}
-	}
-	ev.host = hostOf(ev.header, rc.DomainName)
+	ev.host = hostOf(ev.header, f.domainName)
 	// On an execute-api endpoint, a named stage is the path's first segment; on a custom
 	// domain, rawPath leaves out the API mapping.
-	if rc.Stage != "" && rc.Stage != "$default" && strings.HasSuffix(rc.DomainName, ".amazonaws.com") {
-		if rest, ok := strings.CutPrefix(ev.path, "/"+rc.Stage); ok && (rest == "" || rest[0] == '/') {
+	if f.stage != "" && f.stage != "$default" && strings.HasSuffix(f.domainName, ".amazonaws.com") {
+		if rest, ok := strings.CutPrefix(ev.path, "/"+f.stage); ok && (rest == "" || rest[0] == '/') {
 			ev.path = rest
 		}
 	}
-	if ev.method == "" {
-		return nil, malformed("%s payload has no requestContext.http.method", source)
-	}
 	return ev, nil
 }
 
-// functionURLRequest is the function URL event v2 was decoded from: the same JSON read into
-// aws-lambda-go's type for function URLs.
-func functionURLRequest(v2 *events.APIGatewayV2HTTPRequest) *events.LambdaFunctionURLRequest {
-	rc := &v2.RequestContext
-	r := &events.LambdaFunctionURLRequest{
-		Version:               v2.Version,
-		RawPath:               v2.RawPath,
-		RawQueryString:        v2.RawQueryString,
-		Cookies:               v2.Cookies,
-		Headers:               v2.Headers,
-		QueryStringParameters: v2.QueryStringParameters,
-		RequestContext: events.LambdaFunctionURLRequestContext{
-			AccountID:    rc.AccountID,
-			RequestID:    rc.RequestID,
-			APIID:        rc.APIID,
-			DomainName:   rc.DomainName,
-			DomainPrefix: rc.DomainPrefix,
-			Time:         rc.Time,
-			TimeEpoch:    rc.TimeEpoch,
-			HTTP: events.LambdaFunctionURLRequestContextHTTPDescription{
-				Method:    rc.HTTP.Method,
-				Path:      rc.HTTP.Path,
-				Protocol:  rc.HTTP.Protocol,
-				SourceIP:  rc.HTTP.SourceIP,
-				UserAgent: rc.HTTP.UserAgent,
-			},
-		},
-		Body:            v2.Body,
-		IsBase64Encoded: v2.IsBase64Encoded,
-	}
-	if a := rc.Authorizer; a != nil && a.IAM != nil {
-		r.RequestContext.Authorizer = &events.LambdaFunctionURLRequestContextAuthorizerDescription{
-			IAM: &events.LambdaFunctionURLRequestContextAuthorizerIAMDescription{
-				AccessKey: a.IAM.AccessKey,
-				AccountID: a.IAM.AccountID,
-				CallerID:  a.IAM.CallerID,
-				UserARN:   a.IAM.UserARN,
-				UserID:    a.IAM.UserID,
-			},
-		}
-	}
-	return r
-}
-
-func fromREST(r *events.APIGatewayProxyRequest) (*event, error) {
-	body, err := decodeBody(r.Body, r.IsBase64Encoded)
+func fromREST(f *fields) (*event, error) {
+	body, err := decodeBody(f.body, f.base64)
 	if err != nil {
 		return nil, err
 	}
-	rc := &r.RequestContext
+	h, err := multiHeader(f)
+	if err != nil {
+		return nil, err
+	}
 	ev := &event{
 		source:    RESTAPI,
-		raw:       r,
-		method:    r.HTTPMethod,
-		path:      r.Path, // without the stage, which only requestContext.path has
-		header:    multiHeader(r.MultiValueHeaders, r.Headers),
-		remoteIP:  rc.Identity.SourceIP,
-		proto:     rc.Protocol,
+		method:    f.httpMethod,
+		path:      f.path, // without the stage, which only requestContext.path has
+		header:    h,
+		remoteIP:  f.sourceIP,
+		proto:     f.protocol,
 		https:     true,
 		body:      body,
-		requestID: rc.RequestID,
+		requestID: f.requestID,
 	}
 	// API Gateway decodes query parameters; encode them again, keys in order since the
 	// map loses the order between keys.
-	ev.query = encodeQuery(r.MultiValueQueryStringParameters, r.QueryStringParameters, url.QueryEscape)
-	ev.host = hostOf(ev.header, rc.DomainName)
+	if ev.query, err = encodeQuery(f, url.QueryEscape); err != nil {
+		return nil, err
+	}
+	ev.host = hostOf(ev.header, f.domainName)
 	return ev, nil
 }
 
-func fromALB(r *events.ALBTargetGroupRequest) (*event, error) {
-	body, err := decodeBody(r.Body, r.IsBase64Encoded)
+func fromALB(f *fields) (*event, error) {
+	body, err := decodeBody(f.body, f.base64)
+	if err != nil {
+		return nil, err
+	}
+	h, err := multiHeader(f)
 	if err != nil {
 		return nil, err
 	}
 	ev := &event{
 		source:     ALB,
-		raw:        r,
-		method:     r.HTTPMethod,
-		path:       r.Path,
-		header:     multiHeader(r.MultiValueHeaders, r.Headers),
+		method:     f.httpMethod,
+		path:       f.path,
+		header:     h,
 		body:       body,
-		multiValue: r.MultiValueHeaders != nil || r.MultiValueQueryStringParameters != nil,
+		multiValue: f.multiHeaders != nil || f.multiQuery != nil,
 	}
 	// The load balancer passes query parameters as the client sent them, still encoded.
-	ev.query = encodeQuery(r.MultiValueQueryStringParameters, r.QueryStringParameters, nil)
+	if ev.query, err = encodeQuery(f, nil); err != nil {
+		return nil, err
+	}
 	ev.host = hostOf(ev.header, "")
 	ev.https = ev.header.Get("X-Forwarded-Proto") == "https"
 	// The client is the last address the load balancer appended to X-Forwarded-For.
@@ -254,26 +228,17 @@ func fromALB(r *events.ALBTargetGroupRequest) (*event, error) {
 
 // multiHeader is the header of a payload 1.0 event: the multi-value headers when there are
 // some, which hold every value, and else the single-value ones.
-func multiHeader(multi map[string][]string, single map[string]string) http.Header {
-	if multi != nil {
-		h := make(http.Header, len(multi))
-		for k, vs := range multi {
-			k = http.CanonicalHeaderKey(k)
-			h[k] = append(h[k], vs...)
-		}
-		return h
+func multiHeader(f *fields) (http.Header, error) {
+	if f.multiHeaders != nil {
+		return f.multiHeaders, nil
 	}
-	h := make(http.Header, len(single))
-	for k, v := range single {
-		h[http.CanonicalHeaderKey(k)] = []string{v}
-	}
-	return h
+	return header(f.headers, 0)
 }
 
 // encodeQuery makes a query string of payload 1.0 parameters, keys sorted, each key's values
 // in the order the client sent them. escape is applied to keys and values, or nothing when it
 // is nil.
-func encodeQuery(multi map[string][]string, single map[string]string, escape func(string) string) string {
+func encodeQuery(f *fields, escape func(string) string) (string, error) {
 	if escape == nil {
 		escape = func(s string) string { return s }
 	}
@@ -286,18 +251,22 @@ func encodeQuery(multi map[string][]string, single map[string]string, escape fun
 		b.WriteByte('=')
 		b.WriteString(escape(v))
 	}
-	if multi != nil {
-		for _, k := range slices.Sorted(maps.Keys(multi)) {
-			for _, v := range multi[k] {
+	if f.multiQuery != nil {
+		for _, k := range slices.Sorted(maps.Keys(f.multiQuery)) {
+			for _, v := range f.multiQuery[k] {
 				add(k, v)
 			}
 		}
-		return b.String()
+		return b.String(), nil
+	}
+	single, err := stringMapOf(f.query)
+	if err != nil {
+		return "", err
 	}
 	for _, k := range slices.Sorted(maps.Keys(single)) {
 		add(k, single[k])
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 func hostOf(h http.Header, domainName string) string {

@@ -57,6 +57,38 @@ func FuzzDecode(f *testing.F) {
 			if !json.Valid(out) {
 				t.Fatalf("handler %d: response is not JSON: %q", i, out)
 			}
+			if !json.Valid(payload) {
+				t.Fatalf("handler %d: took a payload that is not JSON: %q", i, payload)
+			}
+		}
+	})
+}
+
+// FuzzStrings checks the payload's strings are read as encoding/json reads them: escapes,
+// surrogates, invalid UTF-8, control characters.
+func FuzzStrings(f *testing.F) {
+	for _, s := range []string{`plain`, `a\"b\\c\/d`, `\u00e9\n\t`, `\ud83d\ude00`, `\ud83d x`, "\xff\xfe", `\u12`, "tab\tx", `\q`} {
+		f.Add(s)
+	}
+	var got string
+	h := httpfn.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("X-V")
+	}), quietOptions(nil))
+	f.Fuzz(func(t *testing.T, s string) {
+		payload := `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}},"headers":{"x-v":"` + s + `"}}`
+		var want struct {
+			Headers map[string]string `json:"headers"`
+		}
+		jsonErr := json.Unmarshal([]byte(payload), &want)
+		got = ""
+		_, err := h.Invoke(context.Background(), []byte(payload))
+		switch {
+		case jsonErr != nil && err == nil:
+			t.Fatalf("took %q, which encoding/json refuses: %v", payload, jsonErr)
+		case jsonErr == nil && err != nil:
+			t.Fatalf("refused %q, which encoding/json takes: %v", payload, err)
+		case err == nil && got != want.Headers["x-v"]:
+			t.Fatalf("%q: read %q, encoding/json reads %q", payload, got, want.Headers["x-v"])
 		}
 	})
 }

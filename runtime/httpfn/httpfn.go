@@ -128,6 +128,7 @@ func (f *function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ev.done()
 	req, status := ev.request(ctx)
 	if f.stream && ev.source == FunctionURL || f.stream && ev.source == HTTPAPI {
 		if w, ok := runtime.StreamResponse(ctx, streamContentType); ok {

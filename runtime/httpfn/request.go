@@ -1,7 +1,6 @@
 package httpfn
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -52,7 +51,7 @@ func (ev *event) request(ctx context.Context) (*http.Request, int) {
 	}
 	r.ContentLength = int64(len(ev.body))
 	if len(ev.body) > 0 {
-		r.Body = io.NopCloser(bytes.NewReader(ev.body))
+		r.Body = io.NopCloser(strings.NewReader(ev.body))
 		r.Header["Content-Length"] = []string{strconv.Itoa(len(ev.body))}
 	} else {
 		r.Body = http.NoBody

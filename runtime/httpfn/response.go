@@ -121,10 +121,13 @@ func (f *function) serveBuffered(ctx context.Context, ev *event, r *http.Request
 	if f.stream && (ev.source == FunctionURL || ev.source == HTTPAPI) {
 		return appendPrelude(nil, w.status, w.header, w.body.Bytes()), nil
 	}
-	out := f.encode(ev, w.status, w.header, w.body.Bytes())
-	if len(out) > limit {
+	var out []byte
+	if f.encodedLen(w.header, w.body.Len()) <= limit {
+		out = f.encode(ev, w.status, w.header, w.body.Bytes())
+	}
+	if out == nil || len(out) > limit {
 		runtime.Logger(ctx).ErrorContext(ctx, "response too large: answering 502", "source", ev.source.String(),
-			"limitBytes", limit, "payloadBytes", len(out))
+			"limitBytes", limit, "bodyBytes", w.body.Len())
 		w = errorResponse(w, http.StatusBadGateway)
 		out = f.encode(ev, w.status, w.header, w.body.Bytes())
 	}
