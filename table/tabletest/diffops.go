@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
 )
 
@@ -131,6 +132,25 @@ func (r *run) randomKey() table.Key {
 	return r.keys.key(r.rng.IntN(len(r.keys.partitions)), r.rng.IntN(max(len(r.keys.sorts), 1)))
 }
 
+// opKey returns the key of a single-item operation: mostly one of the space, sometimes
+// the same key written another way (a number as "1.0e0"), sometimes an invalid one.
+func (r *run) opKey() table.Key {
+	k := r.randomKey()
+	switch n := r.rng.IntN(100); {
+	case n < 8 && k.Sort.Kind() == table.KindNumber:
+		k.Sort = table.NumberText(pick(r, []string{"1.0", "01", "1e0", "10.000", "1e1", "-0", "0.0", "2.50e-1", "100e0"}))
+	case n < 10:
+		bad := pick(r, []table.Value{table.String(""), table.Binary(nil), table.String(strings.Repeat("k", 1025)),
+			table.Number(1), table.String("\xff")})
+		if k.Sort.IsZero() || r.chance(0.5) {
+			k.Partition = bad
+		} else {
+			k.Sort = bad
+		}
+	}
+	return k
+}
+
 // distinctKeys returns up to n different keys.
 func (r *run) distinctKeys(n int) []table.Key {
 	var out []table.Key
@@ -172,6 +192,10 @@ func (r *run) randomItem(k table.Key) Item {
 	if r.keys.schema.SortKey != "bin" && r.keys.schema.PartitionKey != "bin" && r.chance(0.2) {
 		it.Bin = []byte{9}
 	}
+	if r.chance(0.04) {
+		// Around DynamoDB's 400 KB item size, on both sides of it.
+		it.Data = bytes.Repeat([]byte{7}, table.ItemSizeLimit-200+r.rng.IntN(400))
+	}
 	it.ExpiresAt = r.randomExpiry()
 	r.keys.setKey(&it, k)
 	return it
@@ -179,13 +203,15 @@ func (r *run) randomItem(k table.Key) Item {
 
 func (r *run) randomExpiry() int64 {
 	now := r.clock.Now().Unix()
-	switch r.rng.IntN(6) {
+	switch r.rng.IntN(8) {
 	case 0:
 		return now - 10
 	case 1:
 		return now + 60
 	case 2:
 		return now + 7200
+	case 3:
+		return now + r.rng.Int64N(2) // expired this second, or the next
 	}
 	return 0
 }
@@ -203,7 +229,16 @@ func (r *run) randomCondition(depth int) table.Condition {
 			return table.Not(r.randomCondition(depth - 1))
 		}
 	}
+	if r.chance(0.03) {
+		return pick(r, []table.Condition{table.And(), table.Or()})
+	}
 	name := pick(r, diffNames)
+	if r.chance(0.1) {
+		name = pick(r, []string{r.keys.schema.PartitionKey, r.keys.schema.SortKey, "sk"})
+		if name == "" {
+			name = "sk"
+		}
+	}
 	switch r.rng.IntN(5) {
 	case 0:
 		return table.Exists(name)
@@ -296,7 +331,7 @@ func (r *run) next(ctx context.Context) op {
 }
 
 func (r *run) opGet() op {
-	k := r.randomKey()
+	k := r.opKey()
 	return op{
 		desc: fmt.Sprintf("Get(%v)", k),
 		do: func(ctx context.Context, tb table.Table[Item], _ int) outcome {
@@ -381,7 +416,7 @@ func (r *run) opCreate(ctx context.Context) op {
 }
 
 func (r *run) opDelete() op {
-	k := r.randomKey()
+	k := r.opKey()
 	cond := r.maybeCondition(0.5)
 	return op{
 		desc: fmt.Sprintf("Delete(%v, If: %s)", k, condString(cond)),
@@ -401,7 +436,7 @@ func (r *run) randomChanges() []table.Change {
 	used := map[string]bool{}
 	for range 1 + r.rng.IntN(3) {
 		var c table.Change
-		switch r.rng.IntN(9) {
+		switch r.rng.IntN(10) {
 		case 0:
 			c = table.Set("note", pick(r, diffNotes))
 		case 1:
@@ -418,6 +453,21 @@ func (r *run) randomChanges() []table.Change {
 			c = table.Add("note", 1) // a number added to a string: refused
 		case 7:
 			c = table.Set(pick(r, []string{r.keys.schema.PartitionKey, "version"}), 1) // a key or the version: refused
+		case 8:
+			// Values at the edges: empty strings and binary, which DynamoDB stores outside
+			// keys, NULL, empty lists and maps, numbers in other forms.
+			null := &types.AttributeValueMemberNULL{Value: true}
+			switch r.rng.IntN(4) {
+			case 0:
+				c = table.Set("extra", pick(r, []any{"", []byte{}, null, &types.AttributeValueMemberL{},
+					&types.AttributeValueMemberM{}, table.NumberText("-0"), table.NumberText("1.50e1"), "text"}))
+			case 1:
+				c = table.Set("note", pick(r, []any{"", null}))
+			case 2:
+				c = table.Set("data", pick(r, []any{[]byte{}, null}))
+			default:
+				c = table.Set("expires_at", pick(r, []table.Value{table.NumberText("-0"), table.NumberText("0015")}))
+			}
 		default:
 			c = table.Set("data", []byte{byte(r.rng.IntN(3))})
 		}
@@ -439,8 +489,11 @@ func changesString(cs []table.Change) string {
 }
 
 func (r *run) opUpdate() op {
-	k := r.randomKey()
+	k := r.opKey()
 	changes := r.randomChanges()
+	if r.chance(0.05) {
+		changes = nil
+	}
 	cond := r.maybeCondition(0.4)
 	return r.update(k, changes, cond, false)
 }
@@ -484,6 +537,8 @@ type queryOp struct {
 	partition table.Value
 	opts      table.QueryOptions
 	from      [2]string
+	// fromSK holds the sort keys where the cursors in from stand.
+	fromSK [2]string
 	// origin names the query whose cursors from holds.
 	origin string
 	next   cursorEntry
@@ -553,7 +608,7 @@ func (r *run) opContinue(misuse bool) op {
 	i := r.rng.IntN(len(r.cursors))
 	e := r.cursors[i]
 	r.cursors = slices.Delete(r.cursors, i, i+1)
-	q := &queryOp{partition: e.partition, opts: e.opts, from: e.cursor,
+	q := &queryOp{partition: e.partition, opts: e.opts, from: e.cursor, fromSK: e.lastSK,
 		origin: fmt.Sprintf("the cursors %q of %s", e.cursor, queryString(e.partition, e.opts))}
 	if misuse {
 		switch r.rng.IntN(4) {
@@ -591,6 +646,11 @@ func (r *run) opQuery(q *queryOp) op {
 				}
 				o.More = p.Cursor != ""
 				q.next.cursor[side] = p.Cursor
+				if len(p.Items) > 0 {
+					q.next.lastSK[side] = p.Items[len(p.Items)-1].SK
+				} else {
+					q.next.lastSK[side] = q.fromSK[side]
+				}
 			}
 			return o
 		},
@@ -700,12 +760,13 @@ func (r *run) dynaliteDeparture(ctx context.Context, o op, got [2]outcome) strin
 		return "dynalite stores an ADD's sum beyond DynamoDB's range or precision"
 	}
 	if q := o.query; q != nil && r.keys.schema.SortKeyKind == table.KindString {
-		texts := []string{q.opts.Sort.Value.Text(), q.opts.Sort.High.Text()}
-		for it, err := range table.All(ctx, r.tables[0], q.partition, &table.QueryOptions{ConsistentRead: true}) {
-			if err != nil {
-				break
+		// The strings that decide the answers: the sort condition's, the items' and those
+		// of the cursors' positions.
+		texts := []string{q.opts.Sort.Value.Text(), q.opts.Sort.High.Text(), q.fromSK[0], q.fromSK[1]}
+		for _, g := range got {
+			for _, it := range g.Items {
+				texts = append(texts, it.SK)
 			}
-			texts = append(texts, it.SK)
 		}
 		if utf16Disorder(texts) {
 			return "dynalite orders strings by UTF-16 code units, DynamoDB by UTF-8 bytes"
