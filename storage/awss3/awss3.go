@@ -6,6 +6,10 @@
 // Put streams its body through the SDK's transfer manager (feature/s3/transfermanager): a body
 // up to the part size goes up in one PutObject, a longer one, of known length or not, in parts
 // uploaded concurrently, so memory stays near part size × (concurrency + 1) whatever the size.
+// A multipart upload that fails, or whose context ends, is aborted (with a context of its own,
+// bounded by abortTimeout) so that no parts stay stored and billed. One case escapes: when the
+// answer to CreateMultipartUpload itself is lost, the upload it created is unknown to the
+// client; a bucket lifecycle rule (AbortIncompleteMultipartUpload) is S3's answer to those.
 // Get streams the response body of one GetObject.
 //
 // # Signed requests
@@ -67,6 +71,9 @@ type Options struct {
 	Now func() time.Time
 }
 
+// abortTimeout bounds the abort of a failed multipart upload, retries included.
+const abortTimeout = time.Minute
+
 // Bucket is an S3 bucket. It is safe for concurrent use.
 type Bucket struct {
 	client  *s3.Client
@@ -93,6 +100,9 @@ func New(client *s3.Client, name string, opts *Options) *Bucket {
 		if b.opts.Concurrency > 0 {
 			o.Concurrency = b.opts.Concurrency
 		}
+		// By default the transfer manager aborts a failed upload with the caller's context,
+		// which fails at once when that context is what ended, and leaves the upload open.
+		o.FailTimeout = abortTimeout
 	})
 	b.presign = s3.NewPresignClient(client)
 	return b

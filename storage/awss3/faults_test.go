@@ -1,6 +1,14 @@
 package awss3_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/servous/servous/internal/faultproxy"
+	"github.com/servous/servous/storage"
 	"github.com/servous/servous/storage/awss3"
 	"github.com/servous/servous/storage/storagetest"
 )
@@ -102,5 +111,179 @@ func TestConformanceUnderFaults(t *testing.T) {
 	t.Logf("%d requests, faults injected: %v", requests, counts)
 	if requests > 0 && len(counts) == 0 {
 		t.Errorf("no fault injected in %d requests", requests)
+	}
+}
+
+// pipeSize is the size of the unseekable bodies: eight parts of the transfer manager's 8 MiB.
+const pipeSize = 64 << 20
+
+// pipeBody returns an unseekable body of pipeSize bytes from a seed, the S3 ETag of those
+// bytes sent in partSize parts, and their MD5. fail, when not nil, is the error the body
+// returns instead of its second half.
+func pipeBody(t *testing.T, seed uint64, partSize int, fail error) (io.Reader, string, [md5.Size]byte) {
+	t.Helper()
+	data := make([]byte, pipeSize)
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	rand.NewChaCha8(key).Read(data)
+	var sums []byte
+	for off := 0; off < len(data); off += partSize {
+		s := md5.Sum(data[off:min(off+partSize, len(data))])
+		sums = append(sums, s[:]...)
+	}
+	etag := fmt.Sprintf("%x-%d", md5.Sum(sums), (len(data)+partSize-1)/partSize)
+	pr, pw := io.Pipe()
+	go func() {
+		if fail != nil {
+			pw.Write(data[:len(data)/2])
+			pw.CloseWithError(fail)
+			return
+		}
+		// Written in uneven pieces, as a network body arrives.
+		for off := 0; off < len(data); off += 100_003 {
+			if _, err := pw.Write(data[off:min(off+100_003, len(data))]); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	t.Cleanup(func() { pr.CloseWithError(errors.New("test over")) })
+	return pr, etag, md5.Sum(data)
+}
+
+// openUploads lists the bucket's multipart uploads, straight from the server.
+func openUploads(t *testing.T, srv *storagetest.S3Server, bucket string) []string {
+	t.Helper()
+	out, err := srv.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatalf("ListMultipartUploads: %v", err)
+	}
+	var ids []string
+	for _, u := range out.Uploads {
+		ids = append(ids, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+	}
+	return ids
+}
+
+func isPart(r *http.Request) bool {
+	return r.Method == http.MethodPut && r.URL.Query().Get("partNumber") != ""
+}
+
+// TestPutPipeUnderFaults puts 64 MB from a pipe while the parts meet resets and S3's 503 and
+// 500: the Put either completes with the body's bytes and multipart ETag, or fails and leaves
+// no object; either way no multipart upload stays open.
+func TestPutPipeUnderFaults(t *testing.T) {
+	const partSize = 8 << 20 // the transfer manager's default
+	partFaults := []faultproxy.Fault{faultproxy.Throttle, faultproxy.ServerError, faultproxy.ResetBeforeRequest, faultproxy.ResetAfterProcessing}
+	bodyErr := errors.New("the sender went away")
+	for _, tc := range []struct {
+		name     string
+		attempts int
+		opts     func(cancel context.CancelFunc) *faultproxy.Options
+		fail     error // the body's own error
+		wantErr  bool
+	}{
+		{
+			// 40% of the parts' attempts fail; twenty attempts absorb it (all twenty fail
+			// once in 10^8 parts).
+			name:     "retried",
+			attempts: 20,
+			opts: func(context.CancelFunc) *faultproxy.Options {
+				return &faultproxy.Options{Rate: 0.4, Faults: partFaults, Eligible: func(r *http.Request, _ faultproxy.Fault) bool { return isPart(r) }}
+			},
+		},
+		{
+			// Part 3 never gets through: the Put fails after its attempts.
+			name:     "part exhausted",
+			attempts: 3,
+			opts: func(context.CancelFunc) *faultproxy.Options {
+				return &faultproxy.Options{Choose: func(r *http.Request, n int) faultproxy.Fault {
+					if isPart(r) && r.URL.Query().Get("partNumber") == "3" {
+						return []faultproxy.Fault{faultproxy.Throttle, faultproxy.ResetBeforeRequest, faultproxy.ServerError}[n%3]
+					}
+					return faultproxy.None
+				}}
+			},
+			wantErr: true,
+		},
+		{
+			// The caller gives up (its context ends) while part 3 is on the wire.
+			name:     "canceled",
+			attempts: faultAttempts,
+			opts: func(cancel context.CancelFunc) *faultproxy.Options {
+				return &faultproxy.Options{Choose: func(r *http.Request, n int) faultproxy.Fault {
+					if isPart(r) && r.URL.Query().Get("partNumber") == "3" {
+						cancel()
+						return faultproxy.ResetBeforeRequest
+					}
+					return faultproxy.None
+				}}
+			},
+			wantErr: true,
+		},
+		{
+			// The body itself fails halfway, while parts meet faults.
+			name:     "body fails",
+			attempts: faultAttempts,
+			opts: func(context.CancelFunc) *faultproxy.Options {
+				return &faultproxy.Options{Rate: 0.3, Faults: partFaults, Eligible: func(r *http.Request, _ faultproxy.Fault) bool { return isPart(r) }}
+			},
+			fail:    bodyErr,
+			wantErr: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := storagetest.NewS3Server(t, nil)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			opts := tc.opts(cancel)
+			opts.Seed = faultproxy.TestSeed(t)
+			proxy := faultproxy.New(t, faultproxy.S3, srv.URL, opts)
+			client := srv.Client(func(o *s3.Options) {
+				o.BaseEndpoint = aws.String(proxy.URL)
+				o.HTTPClient = proxy.Client()
+				o.Retryer = faultproxy.Retryer(tc.attempts)()
+			})
+			bucket := srv.NewBucket(t)
+			b := awss3.New(client, bucket, nil)
+			body, etag, sum := pipeBody(t, opts.Seed, partSize, tc.fail)
+			info, err := b.Put(ctx, "video.mp4", body, nil)
+			t.Logf("faults injected: %v; Put: %v", proxy.Counts(), err)
+			if open := openUploads(t, srv, bucket); len(open) != 0 {
+				t.Errorf("multipart uploads left open: %v", open)
+			}
+			direct := awss3.New(srv.Client(), bucket, nil)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Put = %+v, want an error", info)
+				}
+				if tc.name == "canceled" && !errors.Is(err, context.Canceled) {
+					t.Errorf("Put = %v, want context.Canceled", err)
+				}
+				if tc.fail != nil && !errors.Is(err, tc.fail) {
+					t.Errorf("Put = %v, want the body's error", err)
+				}
+				if _, err := direct.Head(t.Context(), "video.mp4"); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("Head after a failed Put = %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			if info.Size != pipeSize || strings.Trim(info.ETag, `"`) != etag {
+				t.Errorf("Put = size %d, ETag %s; want %d, %s", info.Size, info.ETag, pipeSize, etag)
+			}
+			obj, err := direct.Get(t.Context(), "video.mp4", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer obj.Body.Close()
+			h := md5.New()
+			n, err := io.Copy(h, obj.Body)
+			if err != nil || n != pipeSize || !bytes.Equal(h.Sum(nil), sum[:]) || strings.Trim(obj.Info.ETag, `"`) != etag {
+				t.Errorf("stored object: %d bytes (%v), MD5 match %v, ETag %s; want %d bytes, ETag %s", n, err, bytes.Equal(h.Sum(nil), sum[:]), obj.Info.ETag, pipeSize, etag)
+			}
+		})
 	}
 }
