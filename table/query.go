@@ -3,58 +3,41 @@ package table
 import (
 	"context"
 	"iter"
-)
 
-// SortOp is a SortCondition's operator.
-type SortOp uint8
-
-// The sort key operators, those of DynamoDB's key condition expressions.
-const (
-	SortNone SortOp = iota
-	SortEqual
-	SortLess
-	SortLessOrEqual
-	SortGreater
-	SortGreaterOrEqual
-	SortBetween
-	SortBeginsWith
+	"github.com/servous/servous/table/internal/expr"
 )
 
 // A SortCondition restricts a query to sort keys that satisfy it. The zero SortCondition
-// matches every sort key. Values must have the sort key's kind; BeginsWith takes strings or
+// matches every sort key. Values must have the sort key's kind; SortPrefix takes strings or
 // binary only.
-type SortCondition struct {
-	Op SortOp
-	// Value is the operand, or the lower bound of SortBetween.
-	Value Value
-	// High is the inclusive upper bound of SortBetween.
-	High Value
+type SortCondition struct{ s expr.Sort }
+
+func sortCond(op expr.SortOp, v Value) SortCondition {
+	return SortCondition{expr.Sort{Op: op, Value: v}}
 }
 
 // SortEQ matches the sort key equal to v.
-func SortEQ(v Value) SortCondition { return SortCondition{Op: SortEqual, Value: v} }
+func SortEQ(v Value) SortCondition { return sortCond(expr.SortEqual, v) }
 
 // SortLT matches sort keys less than v.
-func SortLT(v Value) SortCondition { return SortCondition{Op: SortLess, Value: v} }
+func SortLT(v Value) SortCondition { return sortCond(expr.SortLess, v) }
 
 // SortLE matches sort keys less than or equal to v.
-func SortLE(v Value) SortCondition { return SortCondition{Op: SortLessOrEqual, Value: v} }
+func SortLE(v Value) SortCondition { return sortCond(expr.SortLessOrEqual, v) }
 
 // SortGT matches sort keys greater than v.
-func SortGT(v Value) SortCondition { return SortCondition{Op: SortGreater, Value: v} }
+func SortGT(v Value) SortCondition { return sortCond(expr.SortGreater, v) }
 
 // SortGE matches sort keys greater than or equal to v.
-func SortGE(v Value) SortCondition { return SortCondition{Op: SortGreaterOrEqual, Value: v} }
+func SortGE(v Value) SortCondition { return sortCond(expr.SortGreaterOrEqual, v) }
 
 // SortBetweenValues matches sort keys from low to high, both included.
 func SortBetweenValues(low, high Value) SortCondition {
-	return SortCondition{Op: SortBetween, Value: low, High: high}
+	return SortCondition{expr.Sort{Op: expr.SortBetween, Value: low, High: high}}
 }
 
 // SortPrefix matches string or binary sort keys that begin with prefix.
-func SortPrefix(prefix Value) SortCondition {
-	return SortCondition{Op: SortBeginsWith, Value: prefix}
-}
+func SortPrefix(prefix Value) SortCondition { return sortCond(expr.SortBeginsWith, prefix) }
 
 // QueryOptions are the options of Table.Query; nil means all items of the partition in
 // ascending sort key order, in pages of up to 1 MB.

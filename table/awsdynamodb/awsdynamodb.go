@@ -45,6 +45,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -315,14 +316,15 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	}
 	var up expression.UpdateBuilder
 	hasUpdate := false
-	for i, ch := range changes {
+	for i, c := range changes {
+		ch := expr.ChangeOf(c)
 		hasUpdate = true
 		switch ch.Op {
-		case table.ChangeSet:
+		case expr.ChangeSet:
 			up = up.Set(expression.Name(ch.Name), expression.Value(av{vals[i]}))
-		case table.ChangeRemove:
+		case expr.ChangeRemove:
 			up = up.Remove(expression.Name(ch.Name))
-		case table.ChangeAdd:
+		case expr.ChangeAdd:
 			up = up.Add(expression.Name(ch.Name), expression.Value(av{vals[i]}))
 		}
 	}

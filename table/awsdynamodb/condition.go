@@ -3,7 +3,7 @@ package awsdynamodb
 import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -70,12 +70,12 @@ func (t *Table[T]) condition(c *item.Cond, now int64) expression.ConditionBuilde
 
 func (t *Table[T]) translate(c *item.Cond) expression.ConditionBuilder {
 	switch c.Op {
-	case table.CondAnd, table.CondOr:
+	case expr.CondAnd, expr.CondOr:
 		if len(c.Subs) == 0 {
 			// And() holds and Or() does not; DynamoDB has no literals, so use a tautology.
 			pk := expression.Name(t.schema.PartitionKey)
 			always := pk.AttributeExists().Or(pk.AttributeNotExists())
-			if c.Op == table.CondAnd {
+			if c.Op == expr.CondAnd {
 				return always
 			}
 			return expression.Not(always)
@@ -84,33 +84,33 @@ func (t *Table[T]) translate(c *item.Cond) expression.ConditionBuilder {
 		for i, s := range c.Subs {
 			subs[i] = t.translate(s)
 		}
-		if c.Op == table.CondAnd {
+		if c.Op == expr.CondAnd {
 			return and(subs)
 		}
 		return or(subs)
-	case table.CondNot:
+	case expr.CondNot:
 		return expression.Not(t.translate(c.Subs[0]))
 	}
 	n := expression.Name(c.Name)
 	v := expression.Value(av{c.Value})
 	switch c.Op {
-	case table.CondExists:
+	case expr.CondExists:
 		return n.AttributeExists()
-	case table.CondNotExists:
+	case expr.CondNotExists:
 		return n.AttributeNotExists()
-	case table.CondEqual:
+	case expr.CondEqual:
 		return n.Equal(v)
-	case table.CondNotEqual:
+	case expr.CondNotEqual:
 		return n.NotEqual(v)
-	case table.CondLess:
+	case expr.CondLess:
 		return n.LessThan(v)
-	case table.CondLessOrEqual:
+	case expr.CondLessOrEqual:
 		return n.LessThanEqual(v)
-	case table.CondGreater:
+	case expr.CondGreater:
 		return n.GreaterThan(v)
-	case table.CondGreaterOrEqual:
+	case expr.CondGreaterOrEqual:
 		return n.GreaterThanEqual(v)
-	case table.CondBeginsWith:
+	case expr.CondBeginsWith:
 		switch p := c.Value.(type) {
 		case *types.AttributeValueMemberS:
 			return n.BeginsWith(p.Value)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -120,20 +121,20 @@ func (t *Table[T]) sortKeyCondition(sc *item.SortCond) (expression.KeyConditionB
 	k := expression.Key(t.schema.SortKey)
 	low := expression.Value(av{sc.Low})
 	switch sc.Op {
-	case table.SortEqual:
+	case expr.SortEqual:
 		return k.Equal(low), nil
-	case table.SortLess:
+	case expr.SortLess:
 		return k.LessThan(low), nil
-	case table.SortLessOrEqual:
+	case expr.SortLessOrEqual:
 		return k.LessThanEqual(low), nil
-	case table.SortGreater:
+	case expr.SortGreater:
 		return k.GreaterThan(low), nil
-	case table.SortGreaterOrEqual:
+	case expr.SortGreaterOrEqual:
 		return k.GreaterThanEqual(low), nil
-	case table.SortBetween:
+	case expr.SortBetween:
 		return k.Between(low, expression.Value(av{sc.High})), nil
 	}
-	// SortBeginsWith: CompileSort admits it for strings and binary only.
+	// expr.SortBeginsWith: CompileSort admits it for strings and binary only.
 	if s, ok := sc.Low.(*types.AttributeValueMemberS); ok {
 		return k.BeginsWith(s.Value), nil
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -397,13 +398,14 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	for k, v := range keyItem {
 		it[k] = v
 	}
-	for i, ch := range changes {
+	for i, c := range changes {
+		ch := expr.ChangeOf(c)
 		switch ch.Op {
-		case table.ChangeSet:
+		case expr.ChangeSet:
 			it[ch.Name] = vals[i]
-		case table.ChangeRemove:
+		case expr.ChangeRemove:
 			delete(it, ch.Name)
-		case table.ChangeAdd:
+		case expr.ChangeAdd:
 			cur := "0"
 			if prev, ok := it[ch.Name]; ok {
 				n, isN := prev.(*types.AttributeValueMemberN)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -82,9 +83,9 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 		q = pos{0, 0}
 		if sc != nil {
 			switch sc.Op {
-			case table.SortEqual, table.SortGreaterOrEqual, table.SortBetween, table.SortBeginsWith:
+			case expr.SortEqual, expr.SortGreaterOrEqual, expr.SortBetween, expr.SortBeginsWith:
 				q = p.lowerBound(item.OrdOf(sc.Low), false)
-			case table.SortGreater:
+			case expr.SortGreater:
 				q = p.lowerBound(item.OrdOf(sc.Low), true)
 			}
 		}
@@ -98,13 +99,13 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 		q = p.prev(pos{len(p.chunks), 0})
 		if sc != nil {
 			switch sc.Op {
-			case table.SortEqual, table.SortLessOrEqual:
+			case expr.SortEqual, expr.SortLessOrEqual:
 				q = p.prev(p.lowerBound(item.OrdOf(sc.Low), true))
-			case table.SortBetween:
+			case expr.SortBetween:
 				q = p.prev(p.lowerBound(item.OrdOf(sc.High), true))
-			case table.SortLess:
+			case expr.SortLess:
 				q = p.prev(p.lowerBound(item.OrdOf(sc.Low), false))
-			case table.SortBeginsWith:
+			case expr.SortBeginsWith:
 				if end, ok := item.PrefixEnd(item.OrdOf(sc.Low)); ok {
 					q = p.prev(p.lowerBound(end, false))
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 )
 
 // keySpace is the keys a differential run draws from: few partitions, so that operations
@@ -275,20 +276,22 @@ func (r *run) maybeCondition(p float64) table.Condition {
 	return table.Condition{}
 }
 
-func condString(c table.Condition) string {
+func condString(c table.Condition) string { return exprString(expr.CondOf(c)) }
+
+func exprString(c expr.Cond) string {
 	switch c.Op {
-	case table.CondNone:
+	case expr.CondNone:
 		return "none"
-	case table.CondAnd, table.CondOr, table.CondNot:
+	case expr.CondAnd, expr.CondOr, expr.CondNot:
 		parts := make([]string, len(c.Operands))
 		for i, o := range c.Operands {
-			parts[i] = condString(o)
+			parts[i] = exprString(o)
 		}
-		return fmt.Sprintf("%s(%s)", [...]string{table.CondAnd: "And", table.CondOr: "Or", table.CondNot: "Not"}[c.Op], strings.Join(parts, ", "))
+		return fmt.Sprintf("%s(%s)", [...]string{expr.CondAnd: "And", expr.CondOr: "Or", expr.CondNot: "Not"}[c.Op], strings.Join(parts, ", "))
 	}
 	names := [...]string{"", "Exists", "NotExists", "Equal", "NotEqual", "LessThan", "LessOrEqual", "GreaterThan",
 		"GreaterOrEqual", "BeginsWith"}
-	if c.Op == table.CondExists || c.Op == table.CondNotExists {
+	if c.Op == expr.CondExists || c.Op == expr.CondNotExists {
 		return fmt.Sprintf("%s(%q)", names[c.Op], c.Name)
 	}
 	return fmt.Sprintf("%s(%q, %#v)", names[c.Op], c.Name, c.Value)
@@ -471,10 +474,11 @@ func (r *run) randomChanges() []table.Change {
 		default:
 			c = table.Set("data", []byte{byte(r.rng.IntN(3))})
 		}
-		if used[c.Name] && r.chance(0.8) {
+		name := expr.ChangeOf(c).Name
+		if used[name] && r.chance(0.8) {
 			continue
 		}
-		used[c.Name] = true
+		used[name] = true
 		changes = append(changes, c)
 	}
 	return changes
@@ -482,7 +486,8 @@ func (r *run) randomChanges() []table.Change {
 
 func changesString(cs []table.Change) string {
 	parts := make([]string, len(cs))
-	for i, c := range cs {
+	for i, ch := range cs {
+		c := expr.ChangeOf(ch)
 		parts[i] = fmt.Sprintf("%s(%q, %#v)", [...]string{"None", "Set", "Remove", "Add"}[c.Op], c.Name, c.Value)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
@@ -670,12 +675,13 @@ func queryString(p table.Value, o table.QueryOptions) string {
 	return fmt.Sprintf("Query(%v, Sort: %s, Descending: %v, Limit: %d)", p, sortString(o.Sort), o.Descending, o.Limit)
 }
 
-func sortString(c table.SortCondition) string {
+func sortString(sc table.SortCondition) string {
+	c := expr.SortOf(sc)
 	names := [...]string{"all", "EQ", "LT", "LE", "GT", "GE", "Between", "Prefix"}
 	switch c.Op {
-	case table.SortNone:
+	case expr.SortNone:
 		return "all"
-	case table.SortBetween:
+	case expr.SortBetween:
 		return fmt.Sprintf("Between(%v, %v)", c.Value, c.High)
 	}
 	return fmt.Sprintf("%s(%v)", names[c.Op], c.Value)
@@ -762,7 +768,10 @@ func (r *run) dynaliteDeparture(ctx context.Context, o op, got [2]outcome) strin
 	if q := o.query; q != nil && r.keys.schema.SortKeyKind == table.KindString {
 		// The strings that decide the answers: the sort condition's, the items' and those
 		// of the cursors' positions.
-		texts := []string{q.opts.Sort.Value.Text(), q.opts.Sort.High.Text(), q.fromSK[0], q.fromSK[1]}
+		sc := expr.SortOf(q.opts.Sort)
+		low, _ := sc.Value.(table.Value)
+		high, _ := sc.High.(table.Value)
+		texts := []string{low.Text(), high.Text(), q.fromSK[0], q.fromSK[1]}
 		for _, g := range got {
 			for _, it := range g.Items {
 				texts = append(texts, it.SK)

@@ -643,11 +643,11 @@ func (s *suite) testInvalidArguments(t *testing.T) {
 	_, err = tb.Query(ctx, table.String("p"), &table.QueryOptions{Sort: table.SortBetweenValues(table.String("b"), table.String("a"))})
 	wantErr(t, "Query between a high and a low bound", err, table.ErrInvalidArgument)
 	for _, c := range []table.Condition{
-		{Op: table.CondEqual}, table.And(table.Condition{}), table.LessThan("count", []int{1}),
-		table.BeginsWith("note", 5), {Op: 200, Name: "x"}, table.Exists("a[0]"), table.Equal("a.b", 1),
+		table.Equal("", 1), table.And(table.Condition{}), table.Not(table.Condition{}), table.LessThan("count", []int{1}),
+		table.BeginsWith("note", 5), table.Exists("a[0]"), table.Equal("a.b", 1),
 	} {
 		err := tb.Put(ctx, &Item{PK: "p", SK: "s"}, &table.PutOptions{If: c})
-		wantErr(t, fmt.Sprintf("Put with condition %+v", c), err, table.ErrInvalidArgument)
+		wantErr(t, fmt.Sprintf("Put with condition %s", condString(c)), err, table.ErrInvalidArgument)
 	}
 	wantErr(t, "Put of nil", tb.Put(ctx, nil, nil), table.ErrInvalidArgument)
 	wantErr(t, "Put of a string that is not UTF-8", tb.Put(ctx, &Item{PK: "p", SK: "s", Note: "bad \xff"}, nil), table.ErrInvalidArgument)

@@ -8,11 +8,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 )
 
 // Cond is a checked table.Condition with its operands marshaled.
 type Cond struct {
-	Op    table.CondOp
+	Op    expr.CondOp
 	Name  string
 	Value types.AttributeValue
 	Subs  []*Cond
@@ -24,21 +25,21 @@ func CompileCondition(c table.Condition) (*Cond, error) {
 	if c.IsZero() {
 		return nil, nil
 	}
-	return compile(c, 0)
+	return compile(expr.CondOf(c), 0)
 }
 
-func compile(c table.Condition, depth int) (*Cond, error) {
+func compile(c expr.Cond, depth int) (*Cond, error) {
 	if depth > 32 {
 		return nil, fmt.Errorf("condition nested too deeply: %w", table.ErrInvalidArgument)
 	}
 	out := &Cond{Op: c.Op, Name: c.Name}
 	switch c.Op {
-	case table.CondAnd, table.CondOr, table.CondNot:
-		if c.Op == table.CondNot && len(c.Operands) != 1 {
+	case expr.CondAnd, expr.CondOr, expr.CondNot:
+		if c.Op == expr.CondNot && len(c.Operands) != 1 {
 			return nil, fmt.Errorf("not takes one condition: %w", table.ErrInvalidArgument)
 		}
 		for _, s := range c.Operands {
-			if s.IsZero() {
+			if s.Op == expr.CondNone {
 				return nil, fmt.Errorf("empty condition inside and/or/not: %w", table.ErrInvalidArgument)
 			}
 			cs, err := compile(s, depth+1)
@@ -48,22 +49,22 @@ func compile(c table.Condition, depth int) (*Cond, error) {
 			out.Subs = append(out.Subs, cs)
 		}
 		return out, nil
-	case table.CondExists, table.CondNotExists:
-	case table.CondEqual, table.CondNotEqual, table.CondLess, table.CondLessOrEqual,
-		table.CondGreater, table.CondGreaterOrEqual, table.CondBeginsWith:
+	case expr.CondExists, expr.CondNotExists:
+	case expr.CondEqual, expr.CondNotEqual, expr.CondLess, expr.CondLessOrEqual,
+		expr.CondGreater, expr.CondGreaterOrEqual, expr.CondBeginsWith:
 		v, err := Marshal(c.Value)
 		if err != nil {
 			return nil, fmt.Errorf("condition on %q: %w", c.Name, err)
 		}
 		out.Value = v
-		if c.Op == table.CondBeginsWith {
+		if c.Op == expr.CondBeginsWith {
 			switch v.(type) {
 			case *types.AttributeValueMemberS, *types.AttributeValueMemberB:
 			default:
 				return nil, fmt.Errorf("begins_with on %q: operand must be a string or binary: %w", c.Name, table.ErrInvalidArgument)
 			}
 		}
-		if c.Op >= table.CondLess && c.Op <= table.CondGreaterOrEqual {
+		if c.Op >= expr.CondLess && c.Op <= expr.CondGreaterOrEqual {
 			switch v.(type) {
 			case *types.AttributeValueMemberS, *types.AttributeValueMemberN, *types.AttributeValueMemberB:
 			default:
@@ -100,34 +101,34 @@ func (c *Cond) Eval(it Item) bool {
 		return true
 	}
 	switch c.Op {
-	case table.CondAnd:
+	case expr.CondAnd:
 		for _, s := range c.Subs {
 			if !s.Eval(it) {
 				return false
 			}
 		}
 		return true
-	case table.CondOr:
+	case expr.CondOr:
 		for _, s := range c.Subs {
 			if s.Eval(it) {
 				return true
 			}
 		}
 		return false
-	case table.CondNot:
+	case expr.CondNot:
 		return !c.Subs[0].Eval(it)
 	}
 	v, present := it[c.Name]
 	switch c.Op {
-	case table.CondExists:
+	case expr.CondExists:
 		return present
-	case table.CondNotExists:
+	case expr.CondNotExists:
 		return !present
-	case table.CondEqual:
+	case expr.CondEqual:
 		return present && Equal(v, c.Value)
-	case table.CondNotEqual:
+	case expr.CondNotEqual:
 		return !present || !Equal(v, c.Value)
-	case table.CondBeginsWith:
+	case expr.CondBeginsWith:
 		switch p := c.Value.(type) {
 		case *types.AttributeValueMemberS:
 			s, ok := v.(*types.AttributeValueMemberS)
@@ -146,13 +147,13 @@ func (c *Cond) Eval(it Item) bool {
 		return false
 	}
 	switch c.Op {
-	case table.CondLess:
+	case expr.CondLess:
 		return r < 0
-	case table.CondLessOrEqual:
+	case expr.CondLessOrEqual:
 		return r <= 0
-	case table.CondGreater:
+	case expr.CondGreater:
 		return r > 0
-	case table.CondGreaterOrEqual:
+	case expr.CondGreaterOrEqual:
 		return r >= 0
 	}
 	return false
@@ -160,19 +161,21 @@ func (c *Cond) Eval(it Item) bool {
 
 // SortCond is a checked table.SortCondition with its operands converted.
 type SortCond struct {
-	Op        table.SortOp
+	Op        expr.SortOp
 	Low, High types.AttributeValue
 }
 
 // CompileSort checks a sort condition against the schema's sort key kind.
-func CompileSort(s table.Schema, c table.SortCondition) (*SortCond, error) {
-	if c.Op == table.SortNone {
+func CompileSort(s table.Schema, sc table.SortCondition) (*SortCond, error) {
+	c := expr.SortOf(sc)
+	if c.Op == expr.SortNone {
 		return nil, nil
 	}
 	if s.SortKey == "" {
 		return nil, fmt.Errorf("sort condition on a table without a sort key: %w", table.ErrInvalidArgument)
 	}
-	conv := func(v table.Value) (types.AttributeValue, error) {
+	conv := func(a any) (types.AttributeValue, error) {
+		v, _ := a.(table.Value)
 		if v.Kind() != s.SortKeyKind {
 			return nil, fmt.Errorf("sort condition value %v is %v, want %v: %w", v, v.Kind(), s.SortKeyKind, table.ErrInvalidArgument)
 		}
@@ -180,13 +183,13 @@ func CompileSort(s table.Schema, c table.SortCondition) (*SortCond, error) {
 	}
 	out := &SortCond{Op: c.Op}
 	var err error
-	if c.Op < table.SortEqual || c.Op > table.SortBeginsWith {
+	if c.Op < expr.SortEqual || c.Op > expr.SortBeginsWith {
 		return nil, fmt.Errorf("unknown sort operator %d: %w", c.Op, table.ErrInvalidArgument)
 	}
 	if out.Low, err = conv(c.Value); err != nil {
 		return nil, err
 	}
-	if c.Op == table.SortBetween {
+	if c.Op == expr.SortBetween {
 		if out.High, err = conv(c.High); err != nil {
 			return nil, err
 		}
@@ -194,7 +197,7 @@ func CompileSort(s table.Schema, c table.SortCondition) (*SortCond, error) {
 			return nil, fmt.Errorf("between: low %v above high %v: %w", c.Value, c.High, table.ErrInvalidArgument)
 		}
 	}
-	if c.Op == table.SortBeginsWith && s.SortKeyKind == table.KindNumber {
+	if c.Op == expr.SortBeginsWith && s.SortKeyKind == table.KindNumber {
 		return nil, fmt.Errorf("begins_with on a number sort key: %w", table.ErrInvalidArgument)
 	}
 	return out, nil
@@ -205,25 +208,25 @@ func (c *SortCond) Match(v types.AttributeValue) bool {
 	if c == nil {
 		return true
 	}
-	if c.Op == table.SortBeginsWith {
-		return (&Cond{Op: table.CondBeginsWith, Name: "k", Value: c.Low}).Eval(Item{"k": v})
+	if c.Op == expr.SortBeginsWith {
+		return (&Cond{Op: expr.CondBeginsWith, Name: "k", Value: c.Low}).Eval(Item{"k": v})
 	}
 	r, ok := Compare(v, c.Low)
 	if !ok {
 		return false
 	}
 	switch c.Op {
-	case table.SortEqual:
+	case expr.SortEqual:
 		return r == 0
-	case table.SortLess:
+	case expr.SortLess:
 		return r < 0
-	case table.SortLessOrEqual:
+	case expr.SortLessOrEqual:
 		return r <= 0
-	case table.SortGreater:
+	case expr.SortGreater:
 		return r > 0
-	case table.SortGreaterOrEqual:
+	case expr.SortGreaterOrEqual:
 		return r >= 0
-	case table.SortBetween:
+	case expr.SortBetween:
 		h, _ := Compare(v, c.High)
 		return r >= 0 && h <= 0
 	}

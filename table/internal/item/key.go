@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/internal/expr"
 )
 
 // CheckKey checks a key against the schema: the sort key present exactly when the table
@@ -108,7 +109,8 @@ func valueString(v table.Value) string {
 func CheckChanges(s table.Schema, changes []table.Change) ([]types.AttributeValue, error) {
 	seen := map[string]bool{}
 	vals := make([]types.AttributeValue, len(changes))
-	for i, c := range changes {
+	for i, ch := range changes {
+		c := expr.ChangeOf(ch)
 		if err := CheckName(c.Name); err != nil {
 			return nil, fmt.Errorf("change %d: %w", i, err)
 		}
@@ -122,16 +124,16 @@ func CheckChanges(s table.Schema, changes []table.Change) ([]types.AttributeValu
 		}
 		seen[c.Name] = true
 		switch c.Op {
-		case table.ChangeSet, table.ChangeAdd:
+		case expr.ChangeSet, expr.ChangeAdd:
 			v, err := Marshal(c.Value)
 			if err != nil {
 				return nil, fmt.Errorf("change of %q: %w", c.Name, err)
 			}
-			if _, isN := v.(*types.AttributeValueMemberN); c.Op == table.ChangeAdd && !isN {
+			if _, isN := v.(*types.AttributeValueMemberN); c.Op == expr.ChangeAdd && !isN {
 				return nil, fmt.Errorf("add to %q: operand is not a number: %w", c.Name, table.ErrInvalidArgument)
 			}
 			vals[i] = v
-		case table.ChangeRemove:
+		case expr.ChangeRemove:
 		default:
 			return nil, fmt.Errorf("change of %q: unknown operator %d: %w", c.Name, c.Op, table.ErrInvalidArgument)
 		}
