@@ -7,7 +7,10 @@
 // Build the handler's dependencies (SDK clients, tables, buckets) in main before calling Start:
 // they are built once, when Lambda initialises the execution environment, and every invocation
 // the environment serves reuses them. Options.OnShutdown runs when Lambda shuts the
-// environment down (SIGTERM, through aws-lambda-go's WithEnableSIGTERM).
+// environment down (SIGTERM, through aws-lambda-go's WithEnableSIGTERM). [StartHandler] serves
+// a handler of raw payloads ([Wrap] gives it the same middleware), which may stream its
+// response in the Runtime API's streaming response mode through [StreamResponse]; package
+// runtime/httpfn serves net/http handlers that way.
 //
 // # Middleware
 //

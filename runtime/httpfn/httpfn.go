@@ -67,8 +67,8 @@ type Options struct {
 	// Stream answers in Lambda's streaming response mode, for a function URL whose invoke
 	// mode is RESPONSE_STREAM: the status and headers go first, then the body as the handler
 	// writes and flushes it, up to MaxStreamedResponse. It applies to payloads of format 2.0
-	// served by [Start]; elsewhere (under [runtime.Local], or for other sources) the response
-	// is buffered, in the same streaming format for a function URL.
+	// served by [Start]; other sources are answered buffered, and under [runtime.Local] a
+	// format 2.0 response is buffered in the streaming format ([Transport.Stream] reads it).
 	Stream bool
 	// Binary reports whether a response body of the given Content-Type is sent
 	// base64-encoded. Default: every type but text/*, JSON, XML, JavaScript and

@@ -155,6 +155,13 @@ func (t *Transport) encodeRequest(req *http.Request, body []byte) ([]byte, error
 		if q := req.URL.Query(); len(q) > 0 {
 			ev.QueryStringParameters = joined(q)
 		}
+		if t.source() == FunctionURL {
+			// A function URL's own domain, whatever Host the client (or a CDN before it)
+			// used.
+			const id = "abcdefghijklmnopqrstuvwxyz012345"
+			ev.RequestContext.DomainName, ev.RequestContext.DomainPrefix = id+".lambda-url.us-east-1.on.aws", id
+			ev.RequestContext.APIID = id
+		}
 		return json.Marshal(ev)
 	case RESTAPI:
 		q, err := url.ParseQuery(req.URL.RawQuery)
