@@ -3,6 +3,7 @@ package tabletest
 import (
 	"errors"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,5 +123,129 @@ func (s *suite) testVersionLimit(t *testing.T) {
 	fresh := Item{PK: "p", SK: "top"}
 	if err := tb.Put(ctx, &fresh, nil); err != nil || fresh.Version != 1 {
 		t.Errorf("Put of version 0 after deleting the highest version: version %d, %v", fresh.Version, err)
+	}
+}
+
+func (s *suite) testVersioning(t *testing.T) {
+	tb := s.newTable(t, Versioned)
+	ctx := t.Context()
+	it := Item{PK: "p", SK: "s", Note: "v1"}
+	if err := tb.Put(ctx, &it, nil); err != nil {
+		t.Fatalf("Put of a new item with version 0: %v", err)
+	}
+	if it.Version != 1 {
+		t.Fatalf("version after first Put = %d, want 1", it.Version)
+	}
+	stale := it
+	it.Note = "v2"
+	if err := tb.Put(ctx, &it, nil); err != nil {
+		t.Fatalf("Put with the current version: %v", err)
+	}
+	if it.Version != 2 {
+		t.Errorf("version after second Put = %d, want 2", it.Version)
+	}
+	stale.Note = "lost"
+	err := tb.Put(ctx, &stale, nil)
+	wantErr(t, "Put with a stale version", err, table.ErrVersionConflict)
+	wantErr(t, "Put with a stale version", err, table.ErrConditionFailed)
+	if stale.Version != 1 {
+		t.Errorf("failed Put changed the caller's version to %d", stale.Version)
+	}
+	fresh := Item{PK: "p", SK: "s", Note: "as new"}
+	wantErr(t, "Put of version 0 over a stored item", tb.Put(ctx, &fresh, nil), table.ErrVersionConflict)
+	ahead := Item{PK: "p", SK: "s", Version: 7}
+	wantErr(t, "Put of a version ahead", tb.Put(ctx, &ahead, nil), table.ErrVersionConflict)
+
+	got := mustGet(t, tb, key("p", "s"))
+	if got.Note != "v2" || got.Version != 2 {
+		t.Errorf("stored = %q version %d, want v2 version 2", got.Note, got.Version)
+	}
+	err = tb.Put(ctx, &got, &table.PutOptions{If: table.Equal("note", "other")})
+	wantErr(t, "versioned Put with a failing condition", err, table.ErrConditionFailed)
+	if err := tb.Put(ctx, &got, &table.PutOptions{If: table.Equal("note", "v2")}); err != nil {
+		t.Errorf("versioned Put with a holding condition: %v", err)
+	}
+	err = tb.Delete(ctx, key("p", "s"), &table.DeleteOptions{If: table.Equal("version", 2)})
+	wantErr(t, "Delete of a stale version", err, table.ErrConditionFailed)
+	if err := tb.Delete(ctx, key("p", "s"), &table.DeleteOptions{If: table.Equal("version", 3)}); err != nil {
+		t.Errorf("Delete of the current version: %v", err)
+	}
+}
+
+// testVersionedCounter has writers increment one counter by read-modify-write with retries
+// on version conflicts: no update may be lost.
+func (s *suite) testVersionedCounter(t *testing.T) {
+	tb := s.newTable(t, Versioned)
+	ctx := t.Context()
+	if err := tb.Create(ctx, &Item{PK: "counter", SK: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	n := s.cfg.Writers
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	conflicts := make(chan int, n)
+	for range n {
+		wg.Go(func() {
+			retries := 0
+			for {
+				it, err := tb.Get(ctx, key("counter", "c"), &table.GetOptions{ConsistentRead: true})
+				if err != nil {
+					errs <- err
+					return
+				}
+				it.Count++
+				err = tb.Put(ctx, &it, nil)
+				if err == nil {
+					conflicts <- retries
+					return
+				}
+				if !errors.Is(err, table.ErrVersionConflict) {
+					errs <- err
+					return
+				}
+				retries++
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("writer: %v", err)
+	}
+	got := mustGet(t, tb, key("counter", "c"))
+	if got.Count != int64(n) || got.Version != int64(n)+1 {
+		t.Errorf("counter = %d version %d, want %d version %d", got.Count, got.Version, n, n+1)
+	}
+}
+
+func (s *suite) testRacingCreates(t *testing.T) {
+	tb := s.newTable(t, Versioned)
+	n := s.cfg.Writers
+	var wg sync.WaitGroup
+	results := make(chan error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			it := Item{PK: "race", SK: "r", Count: int64(i)}
+			err := tb.Create(t.Context(), &it)
+			results <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, table.ErrAlreadyExists):
+		default:
+			t.Errorf("Create: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d racing Creates succeeded, want exactly 1", won, n)
 	}
 }
