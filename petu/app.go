@@ -1,9 +1,12 @@
 package petu
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/servous/servous/identity"
@@ -114,9 +117,12 @@ func New(deps Deps, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// job is the transcoding job for a video. It is a function of the video alone, so every attempt
-// at submitting it submits the same job.
-func (a *App) job(owner, videoID, sourceKey string) *transcode.Job {
+// job is the transcoding job for one upload of a video. It is a function of the video and the
+// upload's sequencer alone, so every attempt at submitting it submits the same job with the same
+// idempotency token, while another upload of the same key (a form posted again, perhaps after a
+// delete) gets a token, and so a job, of its own: MediaConvert would otherwise hand back the
+// earlier upload's job for a minute, and that job's end has long been told.
+func (a *App) job(owner, videoID, upload, sourceKey string) *transcode.Job {
 	return &transcode.Job{
 		Input:      transcode.Object{Bucket: a.cfg.UploadsBucket, Key: sourceKey},
 		Renditions: a.cfg.Renditions,
@@ -125,7 +131,17 @@ func (a *App) job(owner, videoID, sourceKey string) *transcode.Job {
 			Bucket: a.cfg.MediaBucket,
 			Prefix: mediaPrefix(owner, videoID) + "video",
 		},
-		Metadata:         map[string]string{"owner": owner, "video": videoID},
-		IdempotencyToken: videoID,
+		Metadata:         map[string]string{"owner": owner, "video": videoID, "upload": upload},
+		IdempotencyToken: jobToken(videoID, upload),
 	}
+}
+
+// jobToken is the idempotency token of an upload's job: the video id, then a digest of the
+// upload's sequencer, which S3 makes of hexadecimal digits of varying length (the digest keeps
+// the token inside MediaConvert's 64 characters whatever the event says). Sequencers are compared
+// as numbers, so leading zeros and case do not count.
+func jobToken(videoID, upload string) string {
+	seq := strings.TrimLeft(strings.ToUpper(upload), "0")
+	sum := sha256.Sum256([]byte(seq))
+	return videoID + "." + hex.EncodeToString(sum[:12])
 }

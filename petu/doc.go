@@ -40,7 +40,9 @@
 // OnUpload runs when an object is created in the uploads bucket. It validates the key, creates the
 // video's record as pending and submits one transcoding job. Events arrive at least once and in
 // any order, so every step is idempotent: the record is created only if absent, and the job is
-// submitted with the video id as its idempotency token.
+// submitted with the video id and the upload's S3 sequencer as its idempotency token. The upload
+// form stays valid after the video is deleted: posted again, it writes a new object, with a later
+// sequencer, which gets a new record and a job of its own and ends ready or failed like the first.
 //
 // OnTranscoded runs when a job ends. It marks the video ready with its renditions, duration and
 // thumbnail, or failed with the reason, under a condition that makes a repeat change nothing.

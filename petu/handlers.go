@@ -20,9 +20,13 @@ import (
 // video's record as pending, submits its transcoding job and records the job as processing.
 //
 // Notifications arrive at least once and in any order, so OnUpload is idempotent: a repeat finds
-// the record and creates nothing new; the job is submitted with the video id as its idempotency
-// token, so a repeat that races the first submission gets the same job. Keys petu's API could not
-// have made are logged and dropped, not retried. An error makes the event source retry.
+// the record and creates nothing new; the job is submitted with a token made of the video id and
+// the upload's S3 sequencer, so a repeat that races the first submission gets the same job. The
+// upload form stays valid for a while, so the same key can be written again, after a delete or
+// while the first upload is still transcoding: each write is a new object with a later sequencer,
+// and gets a job of its own, which the record then waits for (an earlier upload's late
+// notification changes nothing). Keys petu's API could not have made are logged and dropped, not
+// retried. An error makes the event source retry.
 func (a *App) OnUpload(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 	objs, err := events.DecodeObjectEvents(payload)
 	if err != nil {
@@ -69,29 +73,28 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 		created = now
 	}
 	v := Video{
-		Owner: owner, ID: videoID, FileName: fileName, SourceKey: o.Key, Size: o.Size,
+		Owner: owner, ID: videoID, FileName: fileName, SourceKey: o.Key, Upload: o.Sequencer, Size: o.Size,
 		Status: StatusPending, CreatedAt: created.UTC(), UpdatedAt: now,
 	}
 	switch err := a.Videos.Create(ctx, &v); {
 	case errors.Is(err, table.ErrAlreadyExists):
-		// A repeat. Go on only if the first delivery stopped before its job was recorded.
-		v, err = a.Videos.Get(ctx, videoKey(owner, videoID), &table.GetOptions{ConsistentRead: true})
+		cur, err := a.Videos.Get(ctx, videoKey(owner, videoID), &table.GetOptions{ConsistentRead: true})
 		if errors.Is(err, table.ErrNotFound) {
 			return nil // deleted since
 		}
 		if err != nil {
 			return fmt.Errorf("petu on-upload: read %s: %w", videoID, err)
 		}
-		if v.Status != StatusPending || v.SourceKey != o.Key {
-			return nil
+		if ok, err := a.again(ctx, &cur, o); !ok || err != nil {
+			return err
 		}
 	case err != nil:
 		return fmt.Errorf("petu on-upload: create %s: %w", videoID, err)
 	}
 
-	jobID, err := a.Transcoder.Submit(ctx, a.job(owner, videoID, o.Key))
+	jobID, err := a.Transcoder.Submit(ctx, a.job(owner, videoID, o.Sequencer, o.Key))
 	if errors.Is(err, transcode.ErrInvalidJob) {
-		return a.finish(ctx, owner, videoID, "", Video{Status: StatusFailed, Error: err.Error()})
+		return a.finish(ctx, owner, videoID, o.Sequencer, "", Video{Status: StatusFailed, Error: err.Error()})
 	}
 	if err != nil {
 		return fmt.Errorf("petu on-upload: submit %s: %w", videoID, err)
@@ -100,9 +103,9 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 		table.Set("status", StatusProcessing),
 		table.Set("job_id", jobID),
 		table.Set("updated_at", a.cfg.Now().UTC()),
-	}, &table.UpdateOptions{If: table.Equal("status", StatusPending)})
+	}, &table.UpdateOptions{If: table.And(table.Equal("status", StatusPending), sameUpload(o.Sequencer))})
 	if errors.Is(err, table.ErrConditionFailed) {
-		return nil // the job already ended, or the video was deleted
+		return nil // the job already ended, the video was deleted, or a later upload took over
 	}
 	if err != nil {
 		return fmt.Errorf("petu on-upload: record job of %s: %w", videoID, err)
@@ -111,18 +114,72 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 	return nil
 }
 
+// again decides what a notification does for a video whose record exists: it goes on to submit
+// the job when it repeats the record's upload and the first delivery stopped before the job was
+// recorded, or when it announces a later upload of the key while the record still waits for an
+// earlier one's job. The later upload then takes the record over, and the earlier job is
+// canceled: its end would describe the source no longer there.
+func (a *App) again(ctx context.Context, cur *Video, o events.ObjectEvent) (bool, error) {
+	if cur.SourceKey != o.Key {
+		return false, nil
+	}
+	waiting := cur.Status == StatusPending || cur.Status == StatusProcessing
+	switch c := events.CompareSequencers(o.Sequencer, cur.Upload); {
+	case c == 0:
+		return cur.Status == StatusPending, nil
+	case c < 0 || !waiting:
+		// An earlier upload's notification, or a later upload of a video that has ended: the
+		// video keeps what it has, and goes with its source when deleted.
+		return false, nil
+	}
+	_, err := a.Videos.Update(ctx, videoKey(cur.Owner, cur.ID), []table.Change{
+		table.Set("status", StatusPending),
+		table.Set("upload", o.Sequencer),
+		table.Set("size", o.Size),
+		table.Set("updated_at", a.cfg.Now().UTC()),
+		table.Remove("job_id"),
+	}, &table.UpdateOptions{If: table.And(
+		table.Or(table.Equal("status", StatusPending), table.Equal("status", StatusProcessing)),
+		sameUpload(cur.Upload),
+	)})
+	if errors.Is(err, table.ErrConditionFailed) {
+		// The record moved on since it was read: decide again on the retry.
+		return false, fmt.Errorf("petu on-upload: video %s changed while a later upload took it over", cur.ID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("petu on-upload: take over %s: %w", cur.ID, err)
+	}
+	if cur.JobID != "" {
+		err := a.Transcoder.Cancel(ctx, cur.JobID)
+		if err != nil && !errors.Is(err, transcode.ErrFinished) && !errors.Is(err, transcode.ErrNotFound) {
+			// Its end is ignored whatever it is; only its outputs could outlive the new job's.
+			a.cfg.Logger.WarnContext(ctx, "petu on-upload: could not cancel an earlier upload's job", slog.String("job", cur.JobID), slog.Any("error", err))
+		}
+	}
+	return true, nil
+}
+
+// sameUpload holds when the record is for the upload with sequencer seq; a record made before
+// sequencers were recorded has none.
+func sameUpload(seq string) table.Condition {
+	if seq == "" {
+		return table.NotExists("upload")
+	}
+	return table.Equal("upload", seq)
+}
+
 // OnTranscoded handles "MediaConvert Job State Change" events: a complete job makes its video
 // ready with its renditions, duration and thumbnail; a failed or canceled one makes it failed
 // with the reason. Other states change nothing. The update is conditional on the video still
-// waiting for this job, so a repeat changes nothing; outputs of a video deleted meanwhile are
-// removed.
+// waiting for this job, of the upload named in the job's metadata, so a repeat, or the end of a job
+// whose upload was replaced, changes nothing; outputs of a video deleted meanwhile are removed.
 func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 	e, err := events.DecodeJobStateChange(payload)
 	if err != nil {
 		a.cfg.Logger.ErrorContext(ctx, "petu on-transcoded: dropped an undecodable event", slog.Any("error", err))
 		return struct{}{}, nil
 	}
-	owner, videoID := e.UserMetadata["owner"], e.UserMetadata["video"]
+	owner, videoID, upload := e.UserMetadata["owner"], e.UserMetadata["video"], e.UserMetadata["upload"]
 	if !identityIDPattern.MatchString(owner) || !videoIDPattern.MatchString(videoID) {
 		a.cfg.Logger.WarnContext(ctx, "petu on-transcoded: dropped a job that is not petu's", slog.String("job", e.JobID))
 		return struct{}{}, nil
@@ -137,7 +194,7 @@ func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct
 		}
 		var redundant []string
 		result.Renditions, redundant = distinct(result.Renditions)
-		if err := a.finish(ctx, owner, videoID, e.JobID, result); err != nil {
+		if err := a.finish(ctx, owner, videoID, upload, e.JobID, result); err != nil {
 			return struct{}{}, err
 		}
 		for _, key := range redundant {
@@ -153,13 +210,13 @@ func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct
 	default:
 		return struct{}{}, nil
 	}
-	return struct{}{}, a.finish(ctx, owner, videoID, e.JobID, result)
+	return struct{}{}, a.finish(ctx, owner, videoID, upload, e.JobID, result)
 }
 
 // completed reads the outputs of a complete job: each output path must be one the video's job
 // spec names, inside the media bucket.
 func (a *App) completed(owner, videoID string, e events.JobStateChange) (Video, error) {
-	job := a.job(owner, videoID, "")
+	job := a.job(owner, videoID, "", "")
 	names := make(map[string]string, len(job.Renditions))
 	for i := range job.Renditions {
 		names[job.RenditionKey(&job.Renditions[i])] = job.Renditions[i].Name
@@ -211,8 +268,8 @@ func distinct(rs []Rendition) (kept []Rendition, redundant []string) {
 	return kept, redundant
 }
 
-// finish records how a video's job ended, if the video is still waiting for it.
-func (a *App) finish(ctx context.Context, owner, videoID, jobID string, r Video) error {
+// finish records how the job of a video's upload ended, if the video is still waiting for it.
+func (a *App) finish(ctx context.Context, owner, videoID, upload, jobID string, r Video) error {
 	changes := []table.Change{
 		table.Set("status", r.Status),
 		table.Set("updated_at", a.cfg.Now().UTC()),
@@ -232,7 +289,9 @@ func (a *App) finish(ctx context.Context, owner, videoID, jobID string, r Video)
 			table.Set("error", r.Error),
 			table.Set("expires_at", a.cfg.Now().Add(FailedRetention).Unix()))
 	}
-	waiting := table.Or(table.Equal("status", StatusPending), table.Equal("status", StatusProcessing))
+	waiting := table.And(
+		table.Or(table.Equal("status", StatusPending), table.Equal("status", StatusProcessing)),
+		sameUpload(upload))
 	if jobID != "" {
 		// The job must be the video's own: the one recorded, or none yet if this event overtook
 		// on-upload's update.

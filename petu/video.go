@@ -31,6 +31,11 @@ type Video struct {
 	CreatedAt time.Time `dynamodbav:"created_at" json:"createdAt"`
 	UpdatedAt time.Time `dynamodbav:"updated_at" json:"updatedAt"`
 
+	// Upload is the S3 sequencer of the upload the record is for. An upload form stays valid
+	// after its video is deleted, and S3 gives each object written at the key a later
+	// sequencer, so Upload tells the upload being transcoded from an earlier or later one of the
+	// same key: their jobs and their events are told apart by it.
+	Upload     string      `dynamodbav:"upload,omitempty" json:"-"`
 	JobID      string      `dynamodbav:"job_id,omitempty" json:"-"`
 	Renditions []Rendition `dynamodbav:"renditions,omitempty" json:"renditions"`
 	Thumbnail  string      `dynamodbav:"thumbnail,omitempty" json:"-"`

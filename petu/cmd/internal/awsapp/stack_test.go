@@ -328,6 +328,8 @@ type outcome struct {
 	Outputs  []string
 	Listed   []petu.VideoView
 	Media    []string
+	// Again is the record of the same upload form posted again after the delete.
+	Again petu.Video
 }
 
 // runFlow signs in, uploads a video, delivers its events, lists it, replays every event, and
@@ -387,21 +389,7 @@ func runFlow(t *testing.T, ctx context.Context, s *stack, issuer *memidentity.Is
 
 	// The job runs; EventBridge delivers its end to on-transcoded, as the template's rule does
 	// (status COMPLETE, ERROR or CANCELED).
-	var done events.Event
-	var state events.JobStateChange
-	for state.Status != events.JobComplete && state.Status != events.JobError && state.Status != events.JobCanceled {
-		select {
-		case done = <-s.jobEvents:
-		case <-ctx.Done():
-			t.Fatalf("no end of job %s: %v", processing.JobID, ctx.Err())
-		}
-		if state, err = events.DecodeJobStateChange(done.Payload); err != nil {
-			t.Fatal(err)
-		}
-		if state.JobID != processing.JobID {
-			t.Fatalf("event of job %s, want %s", state.JobID, processing.JobID)
-		}
-	}
+	done, state := jobEnd(t, ctx, s, processing.JobID)
 	out.JobState = state.Status
 	if got := state.UserMetadata; got["owner"] != owner || got["video"] != videoID {
 		t.Errorf("job's user metadata %v, want owner %s and video %s", got, owner, videoID)
@@ -492,12 +480,77 @@ func runFlow(t *testing.T, ctx context.Context, s *stack, issuer *memidentity.Is
 	if len(empty.Videos) != 0 {
 		t.Errorf("listed after DELETE and a replayed upload notification: %+v", empty.Videos)
 	}
+
+	// The form is still valid: posted again, it writes a new object at the key, which S3
+	// announces with a later sequencer. That upload gets a job of its own and ends ready like
+	// the first, although the first job was submitted within MediaConvert's one-minute window
+	// for its idempotency token.
+	if code, body := postForm(t, ctx, s.client, &form, clip); code/100 != 2 {
+		t.Fatalf("upload again: status %d: %s", code, body)
+	}
+	head, err = s.uploads.Head(ctx, up.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recreated, err := events.NewObjectEvent(events.ObjectEvent{
+		Name: events.ObjectCreatedPost, Bucket: uploadsBucket, Key: up.Key,
+		Size: head.Size, ETag: strings.Trim(head.ETag, `"`), Time: head.LastModified, Region: region,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, ctx, s.onUpload, recreated.Payload)
+	reprocessing := record(t, ctx, s, owner, videoID)
+	if reprocessing.Status != petu.StatusProcessing || reprocessing.JobID == "" {
+		t.Fatalf("after on-upload of the second upload the record is %+v, want processing with a job", reprocessing)
+	}
+	if reprocessing.JobID == processing.JobID {
+		t.Fatalf("the second upload was given the deleted video's job %s, which ended already: the video would stay processing for ever", processing.JobID)
+	}
+	redone, _ := jobEnd(t, ctx, s, reprocessing.JobID)
+	invoke(t, ctx, s.onTranscoded, redone.Payload)
+	// The first upload's notification and its job's end, once more: the second upload keeps
+	// what its own job made.
+	invoke(t, ctx, s.onUpload, created.Payload)
+	invoke(t, ctx, s.onTranscoded, done.Payload)
+	reready := record(t, ctx, s, owner, videoID)
+	if reready.Status != petu.StatusReady || reready.JobID != reprocessing.JobID {
+		t.Fatalf("after the second upload's job the record is %+v, want ready by job %s", reready, reprocessing.JobID)
+	}
+	out.Again = normalize(reready)
+	api.do(http.MethodDelete, "/api/videos/"+videoID, nil, http.StatusNoContent, nil)
+	if left := objects(t, ctx, s.media, "videos/"+owner+"/"+videoID+"/"); len(left) > 0 {
+		t.Errorf("renditions after the second DELETE: %v", left)
+	}
 	return out
+}
+
+// jobEnd waits for the event that ends job id and returns it, decoded too.
+func jobEnd(t *testing.T, ctx context.Context, s *stack, id string) (events.Event, events.JobStateChange) {
+	t.Helper()
+	for {
+		var e events.Event
+		select {
+		case e = <-s.jobEvents:
+		case <-ctx.Done():
+			t.Fatalf("no end of job %s: %v", id, ctx.Err())
+		}
+		state, err := events.DecodeJobStateChange(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state.JobID != id {
+			t.Fatalf("event of job %s, want %s", state.JobID, id)
+		}
+		if state.Status == events.JobComplete || state.Status == events.JobError || state.Status == events.JobCanceled {
+			return e, state
+		}
+	}
 }
 
 // normalize leaves out of a record what differs between runs.
 func normalize(v petu.Video) petu.Video {
-	v.Owner, v.ID, v.JobID = "", "", ""
+	v.Owner, v.ID, v.JobID, v.Upload = "", "", "", ""
 	v.CreatedAt, v.UpdatedAt = time.Time{}, time.Time{}
 	v.SourceKey, v.Thumbnail = base(v.SourceKey), base(v.Thumbnail)
 	v.Renditions = slices.Clone(v.Renditions)

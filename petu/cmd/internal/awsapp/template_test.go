@@ -225,7 +225,9 @@ func TestTemplateSetsWhatTheCodeReads(t *testing.T) {
 // calls are the AWS actions each function's code makes, including paths TestStack does not
 // take (it checks the calls it sees against the template too): the API lists, reads and deletes
 // records and objects and cancels jobs; on-upload checks the upload is there (HeadObject needs
-// s3:GetObject), writes records and creates jobs as the MediaConvert role; on-transcoded updates records and removes redundant or orphaned renditions.
+// s3:GetObject), writes records, creates jobs as the MediaConvert role and cancels the job of an
+// upload that a later upload of the same key replaced; on-transcoded updates records and removes
+// redundant or orphaned renditions.
 var calls = map[string][]string{
 	"cmd/api": {
 		"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem",
@@ -233,7 +235,7 @@ var calls = map[string][]string{
 	},
 	"cmd/on-upload": {
 		"s3:GetObject", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-		"mediaconvert:CreateJob", "iam:PassRole",
+		"mediaconvert:CreateJob", "mediaconvert:CancelJob", "iam:PassRole",
 	},
 	"cmd/on-transcoded": {
 		"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",

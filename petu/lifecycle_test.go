@@ -1,0 +1,249 @@
+package petu_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/servous/servous/events"
+	"github.com/servous/servous/identity/memidentity"
+	"github.com/servous/servous/petu"
+	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/memstorage"
+	"github.com/servous/servous/table"
+	"github.com/servous/servous/table/memtable"
+	"github.com/servous/servous/transcode/memtranscode"
+	"github.com/servous/servous/transcode/transcodetest"
+)
+
+const (
+	lifeOwner = "us-east-1:4f1c2a8e-3b9d-4c6e-9a7f-2d5b8e1c0a3f"
+	lifeVideo = "01a2200469bdb4492a99"
+	lifeKey   = "uploads/" + lifeOwner + "/" + lifeVideo + "/cat.mp4"
+)
+
+// lifecycle is the app on the in-memory adapters, with the test delivering the events as S3 and
+// EventBridge would.
+type lifecycle struct {
+	t       *testing.T
+	app     *petu.App
+	uploads *memstorage.Bucket
+	media   *memstorage.Bucket
+	videos  table.Table[petu.Video]
+	jobs    chan events.Event
+}
+
+func newLifecycle(t *testing.T) *lifecycle {
+	t.Helper()
+	uploads := memstorage.New("uploads", nil)
+	media := memstorage.New("media", nil)
+	videos, err := memtable.New[petu.Video]("videos", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := memidentity.New("us-east-1:00000000-0000-4000-8000-000000000000", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := make(chan events.Event, 64)
+	tr := memtranscode.New(map[string]storage.Bucket{"uploads": uploads, "media": media},
+		&memtranscode.Options{Publisher: publisher(jobs)})
+	t.Cleanup(func() { tr.Close() })
+	app, err := petu.New(petu.Deps{
+		Uploads: uploads, Media: media, Videos: videos, Identity: pool, Transcoder: tr,
+	}, petu.Config{
+		UploadsBucket: "uploads", MediaBucket: "media", Provider: "accounts.google.com",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &lifecycle{t: t, app: app, uploads: uploads, media: media, videos: videos, jobs: jobs}
+}
+
+// put uploads data as the browser posts the upload form, and returns S3's notification of it
+// with sequencer seq.
+func (l *lifecycle) put(data []byte, seq string) []byte {
+	l.t.Helper()
+	info, err := storage.PutBytes(l.t.Context(), l.uploads, lifeKey, data, &storage.PutOptions{ContentType: "video/mp4"})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return l.notification(info, seq)
+}
+
+func (l *lifecycle) notification(info *storage.ObjectInfo, seq string) []byte {
+	l.t.Helper()
+	e, err := events.NewObjectEvent(events.ObjectEvent{
+		Name: events.ObjectCreatedPost, Bucket: "uploads", Key: lifeKey, Size: info.Size, ETag: info.ETag,
+		Sequencer: seq, Time: info.LastModified,
+	})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return e.Payload
+}
+
+func (l *lifecycle) onUpload(payload []byte) {
+	l.t.Helper()
+	if _, err := l.app.OnUpload(l.t.Context(), payload); err != nil {
+		l.t.Fatalf("on-upload: %v", err)
+	}
+}
+
+func (l *lifecycle) onTranscoded(payload []byte) {
+	l.t.Helper()
+	if _, err := l.app.OnTranscoded(l.t.Context(), payload); err != nil {
+		l.t.Fatalf("on-transcoded: %v", err)
+	}
+}
+
+func (l *lifecycle) record() (petu.Video, error) {
+	return l.videos.Get(l.t.Context(), table.Key{Partition: table.String(lifeOwner), Sort: table.String(lifeVideo)}, &table.GetOptions{ConsistentRead: true})
+}
+
+func (l *lifecycle) mustRecord(status string) petu.Video {
+	l.t.Helper()
+	v, err := l.record()
+	if err != nil {
+		l.t.Fatalf("record: %v", err)
+	}
+	if v.Status != status {
+		l.t.Fatalf("record is %s (job %q, error %q), want %s", v.Status, v.JobID, v.Error, status)
+	}
+	return v
+}
+
+// end waits for the final event of job id, as EventBridge's rule would pass it on.
+func (l *lifecycle) end(id string) []byte {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(l.t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		select {
+		case e := <-l.jobs:
+			j, err := events.DecodeJobStateChange(e.Payload)
+			if err != nil {
+				l.t.Fatal(err)
+			}
+			if j.JobID == id && (j.Status == events.JobComplete || j.Status == events.JobError || j.Status == events.JobCanceled) {
+				return e.Payload
+			}
+		case <-ctx.Done():
+			l.t.Fatalf("no end of job %s: a video waiting for it stays processing for ever", id)
+			return nil
+		}
+	}
+}
+
+// ready uploads the clip with sequencer seq and carries it through to ready.
+func (l *lifecycle) ready(seq string) petu.Video {
+	l.t.Helper()
+	l.onUpload(l.put(transcodetest.Clip(), seq))
+	v := l.mustRecord(petu.StatusProcessing)
+	l.onTranscoded(l.end(v.JobID))
+	return l.mustRecord(petu.StatusReady)
+}
+
+func (l *lifecycle) delete() {
+	l.t.Helper()
+	v, err := l.record()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := l.app.DeleteVideo(l.t.Context(), &v); err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err := l.record(); !errors.Is(err, table.ErrNotFound) {
+		l.t.Fatalf("record after delete: %v", err)
+	}
+}
+
+func (l *lifecycle) mediaKeys() []string {
+	l.t.Helper()
+	var keys []string
+	for o, err := range storage.Objects(l.t.Context(), l.media, nil) {
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+// TestUploadAgainAfterDelete posts a deleted video's upload form again, as the browser may while
+// the form is valid: the new upload is a new object (a later sequencer), so it gets a job of its
+// own and ends ready, however recently the first job was submitted.
+func TestUploadAgainAfterDelete(t *testing.T) {
+	l := newLifecycle(t)
+	first := l.ready("0A")
+	l.delete()
+
+	l.onUpload(l.put(transcodetest.Clip(), "0B"))
+	again := l.mustRecord(petu.StatusProcessing)
+	if again.JobID == first.JobID {
+		t.Fatalf("the new upload was given the deleted video's job %s, which will send no event", first.JobID)
+	}
+	l.onTranscoded(l.end(again.JobID))
+	v := l.mustRecord(petu.StatusReady)
+	if len(v.Renditions) == 0 || v.Thumbnail == "" || len(l.mediaKeys()) == 0 {
+		t.Errorf("ready without its outputs: %+v, media %v", v, l.mediaKeys())
+	}
+}
+
+// TestStaleNotificationAfterReupload delivers the first upload's notification late, after the
+// video was deleted and the same file posted again: the record it makes is taken over by the new
+// upload's notification, whose job ends it; the first job's events change nothing.
+func TestStaleNotificationAfterReupload(t *testing.T) {
+	l := newLifecycle(t)
+	stale := l.put(transcodetest.Clip(), "0A")
+	l.onUpload(stale)
+	first := l.mustRecord(petu.StatusProcessing)
+	firstEnd := l.end(first.JobID)
+	l.onTranscoded(firstEnd)
+	l.mustRecord(petu.StatusReady)
+	l.delete()
+
+	fresh := l.put(transcodetest.Clip(), "0B") // the same bytes: the same ETag
+	l.onUpload(stale)
+	l.onUpload(fresh)
+	v := l.mustRecord(petu.StatusProcessing)
+	if v.JobID == first.JobID {
+		t.Fatalf("the new upload waits for the deleted video's job %s", first.JobID)
+	}
+	l.onTranscoded(firstEnd) // the deleted video's job, once more
+	l.mustRecord(petu.StatusProcessing)
+	l.onUpload(stale) // and the first upload's notification
+	l.mustRecord(petu.StatusProcessing)
+
+	l.onTranscoded(l.end(v.JobID))
+	ready := l.mustRecord(petu.StatusReady)
+	l.onUpload(stale)
+	l.onUpload(fresh)
+	if after := l.mustRecord(petu.StatusReady); after.JobID != ready.JobID || !after.UpdatedAt.Equal(ready.UpdatedAt) {
+		t.Errorf("replayed notifications changed a ready video: %+v, then %+v", ready, after)
+	}
+}
+
+// TestOlderJobDoesNotEndNewerUpload replaces a video's source while its job runs: the newer
+// upload's job decides how the video ends, not the older one's.
+func TestOlderJobDoesNotEndNewerUpload(t *testing.T) {
+	l := newLifecycle(t)
+	l.onUpload(l.put(transcodetest.Clip(), "0A"))
+	first := l.mustRecord(petu.StatusProcessing)
+	firstEnd := l.end(first.JobID)
+
+	l.onUpload(l.put([]byte("not a video at all"), "0B"))
+	second := l.mustRecord(petu.StatusProcessing)
+	if second.JobID == first.JobID {
+		t.Fatalf("the newer upload kept the older upload's job %s", first.JobID)
+	}
+	l.onTranscoded(firstEnd)
+	l.mustRecord(petu.StatusProcessing)
+	l.onTranscoded(l.end(second.JobID))
+	if v := l.mustRecord(petu.StatusFailed); v.JobID != second.JobID {
+		t.Errorf("ended by job %s, want %s", v.JobID, second.JobID)
+	}
+}
