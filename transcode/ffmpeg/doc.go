@@ -33,10 +33,15 @@
 //
 // # Bad input
 //
-// An input that is missing, empty, not recognised by ffprobe, or in a container MediaConvert
-// does not read (a photo: ffprobe reads images, MediaConvert does not) ends in ERROR with
-// code 1010 (transcode.CodeInputAccess), as MediaConvert ends it; an MP4 whose boxes are cut short, or that ffmpeg fails to
-// decode, with 1040 (transcode.CodeInputDecode). The message quotes ffmpeg's last lines.
+// The input must be in a container MediaConvert reads video from, recognised by its leading
+// bytes as memtranscode and transcodetest's MediaConvert server recognise it (memtranscode's
+// package doc lists them: MP4, QuickTime, 3GP, Matroska, WebM, MPEG transport and program
+// streams, AVI, ASF, FLV, MXF, GIF, raw MPEG-2, H.264 and H.265 streams), and ffprobe must
+// read it with the demuxer of that container. ffmpeg reads much more (photos, audio alone,
+// playlists) that MediaConvert refuses. An input that is missing, empty, in another
+// container or without video ends in ERROR with code 1010 (transcode.CodeInputAccess), as
+// MediaConvert ends it; an MP4 whose boxes are cut short, or that ffmpeg fails to decode,
+// with 1040 (transcode.CodeInputDecode). The message quotes ffmpeg's last lines.
 //
 // # Concurrency and cancellation
 //

@@ -142,10 +142,10 @@ func (t *Transcoder) work(ctx context.Context, spec *transcode.Job, progress fun
 		if !ok {
 			return nil, err
 		}
-		if e.Msg != media.MsgUnknown {
-			return nil, openError(spec, e.Code, e.Msg)
-		}
-		// Not a container the check knows: ffprobe decides.
+		// Outside the containers MediaConvert reads video from, ffmpeg would read much that
+		// MediaConvert refuses (photos, audio, playlists): the check is the same as
+		// memtranscode's and the MediaConvert test server's.
+		return nil, openError(spec, e.Code, e.Msg)
 	}
 	in, err := t.probe(ctx, input)
 	if err != nil {
@@ -261,21 +261,20 @@ type probed struct {
 }
 
 // containers are the names of ffmpeg's demuxers for the containers MediaConvert reads video
-// from: QuickTime, MP4 and 3GP; Matroska and WebM; MPEG transport and program streams; AVI;
-// ASF (WMV); Flash (FLV, F4V); MXF; GXF; IMF; HLS; raw elementary streams (no container);
-// WAV, which fails later for want of a video stream.
+// from, as media.Probe recognises them: QuickTime, MP4, F4V and 3GP; Matroska and WebM; MPEG
+// transport and program streams; AVI; ASF (WMV); FLV; MXF; GIF; MPEG-1/2, H.264 and H.265
+// elementary streams. ffprobe names the demuxer that read a file, which must be one of these
+// too: a file that merely starts like one of them is not enough.
 var containers = map[string]bool{
 	"mov": true, "mp4": true, "m4a": true, "3gp": true, "3g2": true,
 	"matroska": true, "webm": true,
 	"mpegts": true, "mpeg": true,
-	"avi": true, "asf": true, "flv": true,
-	"mxf": true, "mxf_d10": true, "mxf_opatom": true, "gxf": true, "imf": true, "hls": true,
-	"h264": true, "hevc": true, "mpegvideo": true,
-	"wav": true,
+	"avi": true, "asf": true, "flv": true, "mxf": true, "gif": true,
+	"mpegvideo": true, "h264": true, "hevc": true,
 }
 
 // mediaConvertContainer reports whether format, ffprobe's format_name, is a container
-// MediaConvert accepts. Images (image2, jpeg_pipe, png_pipe, gif …) are not.
+// MediaConvert accepts. Still images (image2, jpeg_pipe, png_pipe …) are not.
 func mediaConvertContainer(format string) bool {
 	for name := range strings.SplitSeq(format, ",") {
 		if containers[name] {

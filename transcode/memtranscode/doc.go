@@ -15,12 +15,17 @@
 //     movie headers, so the outputs' metadata is the input's, scaled. A video with a
 //     rotation (a phone's portrait video) gives upright outputs, sized from the turned
 //     picture, as ffmpeg and MediaConvert (whose input Rotate is AUTO) give them.
-//   - Matroska and WebM (EBML magic 1A 45 DF A3), MPEG transport streams (sync byte 0x47
-//     every 188 bytes), AVI ("RIFF" … "AVI "): taken to be 1920×1080 and 10 seconds long.
+//   - The other containers MediaConvert reads video from, recognised by their leading bytes:
+//     Matroska and WebM, MPEG transport streams (M2TS too), MPEG program streams (MPEG-1
+//     system streams, VOB), AVI, ASF (WMV), FLV, MXF, GIF (MediaConvert reads animated
+//     GIFs; the picture size is read), and MPEG-1/2, H.264 and H.265 elementary streams in no
+//     container. Their picture is taken to be 1920×1080 and 10 seconds long.
 //
-// Anything else ends the job in ERROR with code 1010 (transcode.CodeInputAccess): a missing
-// key, a key the bucket refuses (over 1,024 bytes, not UTF-8), an empty object, a text file
-// named .mp4, a photo. A truncated MP4 ends in ERROR with code 1040
+// The ffmpeg adapter and transcodetest's MediaConvert server recognise the same containers.
+// Packages of several objects (HLS, IMF) are not read. Anything else ends the job in ERROR
+// with code 1010 (transcode.CodeInputAccess): a missing key, a key the bucket refuses (over
+// 1,024 bytes, not UTF-8), an empty object, a text file named .mp4, a photo, audio alone (a
+// WAV file, an FLV without video). A truncated MP4 ends in ERROR with code 1040
 // (transcode.CodeInputDecode). Nothing is written for a failed job.
 //
 // # Outputs

@@ -1,7 +1,7 @@
 package transcodetest
 
 import (
-	_ "embed"
+	"embed"
 	"time"
 )
 
@@ -18,3 +18,14 @@ const (
 // Clip returns a copy of a real MP4: one second of ffmpeg's testsrc pattern at 320×240 and
 // 15 frames per second in H.264, with a 440 Hz tone in AAC, the moov box first.
 func Clip() []byte { return append([]byte(nil), clip...) }
+
+// containerClips are short real clips, one in each container MediaConvert reads video from,
+// made with ffmpeg from its testsrc pattern at 64×48.
+//
+//go:embed testdata/containers
+var containerClips embed.FS
+
+// tone is a tenth of a second of a sine in a WAV file: audio without video.
+//
+//go:embed testdata/tone.wav
+var tone []byte

@@ -56,6 +56,7 @@ func RunTranscoderTests(t *testing.T, cfg Config) {
 	t.Run("InvalidJobs", func(t *testing.T) { testInvalid(t, cfg) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, cfg) })
 	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, cfg) })
+	t.Run("Containers", func(t *testing.T) { testContainers(t, cfg) })
 	t.Run("Rotated", func(t *testing.T) { testRotated(t, cfg) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, cfg) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
@@ -331,6 +332,7 @@ func testBadInputs(t *testing.T, cfg Config) {
 		{"text", "text.mp4", []byte("This is a text file, not a video.\n"), transcode.CodeInputAccess},
 		{"empty", "empty.mp4", []byte{}, transcode.CodeInputAccess},
 		{"photo", "photo.jpg", media.JPEG(64, 48, 80, "a photo, not a video"), transcode.CodeInputAccess},
+		{"audio only", "tone.wav", tone, transcode.CodeInputAccess},
 		{"missing", "missing.mp4", nil, transcode.CodeInputAccess},
 		// Keys S3 refuses: the bucket's error is an input that cannot be read.
 		{"key over 1024 bytes", strings.Repeat("k", 1100) + ".mp4", nil, transcode.CodeInputAccess},
@@ -361,6 +363,49 @@ func testBadInputs(t *testing.T, cfg Config) {
 			}
 			if n := f.rec.finals(id); n != 1 {
 				t.Errorf("%d final events, want 1", n)
+			}
+		})
+	}
+}
+
+// testContainers runs a real clip in each container MediaConvert reads video from (see the
+// package doc): every transcoder completes it.
+func testContainers(t *testing.T, cfg Config) {
+	f := newFixture(t, cfg)
+	files, err := containerClips.ReadDir("testdata/containers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		data, err := containerClips.ReadFile("testdata/containers/" + file.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.put(t, "containers/"+file.Name(), data)
+	}
+	for _, file := range files {
+		t.Run(file.Name(), func(t *testing.T) {
+			t.Parallel()
+			prefix := "containers/" + file.Name() + "/"
+			id := f.submit(t, job("containers/"+file.Name(), prefix))
+			e := f.final(t, id)
+			if e.Status != events.JobComplete {
+				t.Fatalf("final event %s (%d %s), want COMPLETE", e.Status, e.ErrorCode, e.ErrorMessage)
+			}
+			st, err := f.tr.Get(t.Context(), id)
+			if err != nil || st.State != transcode.StateComplete || len(st.Outputs) != 1 {
+				t.Fatalf("Get = %+v, %v; want COMPLETE with one output", st, err)
+			}
+			// The clips are shorter than Clip, and a simulation may not read their length:
+			// the output must be an MP4 of the size the status says.
+			o := st.Outputs[0]
+			data, err := storage.GetBytes(t.Context(), f.out, o.Key)
+			if err != nil {
+				t.Fatalf("output %s: %v", o.Key, err)
+			}
+			info, err := media.Probe(bytes.NewReader(data))
+			if err != nil || info.Width != o.Width || info.Height != o.Height || o.Height != 120 {
+				t.Errorf("output %s: %+v (%v); status says %d×%d, want a height of 120", o.Key, info, err, o.Width, o.Height)
 			}
 		})
 	}

@@ -3,18 +3,34 @@
 //
 // # How an input is judged to be a video
 //
-// Probe reads the input once, front to back, and recognises:
-//   - ISO base media files (MP4, MOV, M4V, 3GP): a sequence of boxes whose first is "ftyp",
-//     "moov", "mdat", "free", "skip" or "wide". Every box must end inside the file (a
-//     truncated file fails), and there must be a "moov" and an "mdat". Width, height and
-//     rotation come from the first track header ("tkhd") with a picture size, the duration
-//     from the movie header ("mvhd").
+// Probe reads the input once, front to back, and recognises the containers MediaConvert reads
+// video from (its "Supported input formats"), by their leading bytes:
+//   - ISO base media files (MP4, MOV, M4V, F4V, 3GP, 3G2): a sequence of boxes whose first is
+//     "ftyp", "moov", "mdat", "free", "skip", "wide", "pnot" or "uuid". Every box must end
+//     inside the file (a truncated file fails), and there must be a "moov" and an "mdat".
+//     Width, height and rotation come from the first track header ("tkhd") with a picture
+//     size, the duration from the movie header ("mvhd").
 //   - Matroska and WebM: the EBML magic 1A 45 DF A3.
-//   - MPEG transport streams: the sync byte 0x47 at offsets 0, 188 and 376.
+//   - MPEG transport streams: the sync byte 0x47 every 188 bytes, or every 192 in the M2TS
+//     form (a 4-byte time code before each packet).
+//   - MPEG program streams (MPEG-1 system streams, MPEG-2 program streams, DVD VOBs): the
+//     pack start code 00 00 01 BA.
 //   - AVI: "RIFF" then "AVI ".
+//   - ASF (WMV): the ASF header object's GUID.
+//   - Flash video (FLV): "FLV" and version 1, with the header's video flag set; an FLV
+//     without video is refused as having no video stream.
+//   - MXF: the SMPTE key of a header partition pack, 06 0E 2B 34 02 05 01 01 0D 01 02 01 01.
+//   - GIF (MediaConvert reads animated GIFs): "GIF87a" or "GIF89a"; the picture size comes
+//     from the logical screen descriptor.
+//   - Video elementary streams in no container: MPEG-1 or MPEG-2 video (a sequence header,
+//     00 00 01 B3), H.264 and H.265 in Annex B form (a start code, then an H.264 sequence
+//     parameter set or access unit delimiter, or an H.265 video parameter set or access unit
+//     delimiter).
 //
-// For the last three the picture size and duration are not parsed; Probe reports DefaultWidth,
-// DefaultHeight and DefaultDuration. Anything else, including an empty object, is not a video.
+// Where the picture size and duration are not parsed, Probe reports DefaultWidth,
+// DefaultHeight and DefaultDuration. Anything else, including an empty object, a photo or an
+// audio-only file, is not a video. MediaConvert's packages of several files (HLS, IMF) are not
+// recognised: a job of these transcoders reads one object.
 //
 // # Rotation
 //
@@ -46,7 +62,10 @@ const maxMoov = 64 << 20
 
 // Info describes a recognised video.
 type Info struct {
-	Container string // "mp4", "matroska", "mpegts" or "avi"
+	// Container names the container, as ffprobe's demuxers do: "mp4", "matroska", "mpegts",
+	// "mpeg" (program streams), "avi", "asf", "flv", "mxf", "gif", "mpegvideo", "h264" or
+	// "hevc".
+	Container string
 	Width     int
 	Height    int
 	// Rotation is how far, in degrees clockwise, the picture turns to be shown upright: 0,
@@ -94,20 +113,80 @@ func Probe(r io.Reader) (Info, error) {
 		return probeMP4(rest)
 	case n >= 4 && bytes.Equal(h[:4], []byte{0x1a, 0x45, 0xdf, 0xa3}):
 		return drain(rest, "matroska")
-	case n >= 377 && h[0] == 0x47 && h[188] == 0x47 && h[376] == 0x47:
+	case n >= 377 && h[0] == 0x47 && h[188] == 0x47 && h[376] == 0x47,
+		n >= 389 && h[4] == 0x47 && h[196] == 0x47 && h[388] == 0x47:
 		return drain(rest, "mpegts")
+	case n >= 4 && bytes.Equal(h[:4], []byte{0, 0, 1, 0xba}):
+		return drain(rest, "mpeg")
 	case n >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "AVI ":
 		return drain(rest, "avi")
+	case n >= 16 && bytes.Equal(h[:16], asfHeader):
+		return drain(rest, "asf")
+	case n >= 5 && string(h[:4]) == "FLV\x01":
+		if h[4]&1 == 0 {
+			return Info{}, &Error{codeOpen, MsgNoVideo}
+		}
+		return drain(rest, "flv")
+	case n >= 13 && bytes.Equal(h[:13], mxfHeader):
+		return drain(rest, "mxf")
+	case n >= 10 && (string(h[:6]) == "GIF87a" || string(h[:6]) == "GIF89a"):
+		info, err := drain(rest, "gif")
+		if err == nil {
+			info.Width, info.Height = int(binary.LittleEndian.Uint16(h[6:8])), int(binary.LittleEndian.Uint16(h[8:10]))
+		}
+		return info, err
+	}
+	if c := elementaryStream(h); c != "" {
+		return drain(rest, c)
 	}
 	return Info{}, &Error{codeOpen, MsgUnknown}
+}
+
+var (
+	// asfHeader is the GUID of ASF's header object, 75B22630-668E-11CF-A6D9-00AA0062CE6C, as
+	// stored.
+	asfHeader = []byte{0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c}
+	// mxfHeader is the key of an MXF header partition pack, open or closed, complete or not:
+	// the 14th byte, which says which, and the 15th, 16th are left out.
+	mxfHeader = []byte{0x06, 0x0e, 0x2b, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0d, 0x01, 0x02, 0x01, 0x01}
+)
+
+// elementaryStream names the video elementary stream h starts, or returns "".
+func elementaryStream(h []byte) string {
+	var nal []byte
+	switch {
+	case len(h) >= 6 && bytes.Equal(h[:4], []byte{0, 0, 0, 1}):
+		nal = h[4:]
+	case len(h) >= 5 && bytes.Equal(h[:3], []byte{0, 0, 1}):
+		nal = h[3:]
+	default:
+		return ""
+	}
+	if nal[0] == 0xb3 {
+		return "mpegvideo" // a sequence header
+	}
+	if nal[0]&0x80 != 0 {
+		return "" // H.264's and H.265's forbidden zero bit
+	}
+	// H.265's two-byte header: the type in bits 1-6, a layer id of 0 and a temporal id of 1.
+	if t := nal[0] >> 1; (t == 32 || t == 35) && len(nal) >= 2 && nal[0]&1 == 0 && nal[1] == 1 {
+		return "hevc" // a video parameter set or an access unit delimiter
+	}
+	if t := nal[0] & 0x1f; t == 7 || t == 9 {
+		return "h264" // a sequence parameter set or an access unit delimiter
+	}
+	return ""
 }
 
 // MsgUnknown is the message of the error for an input in no container Probe knows.
 const MsgUnknown = "no parser found for container"
 
+// MsgNoVideo is the message of the error for an input whose container holds no video.
+const MsgNoVideo = "no video stream found"
+
 func isBoxType(t []byte) bool {
 	switch string(t) {
-	case "ftyp", "moov", "mdat", "free", "skip", "wide":
+	case "ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid":
 		return true
 	}
 	return false

@@ -44,18 +44,61 @@ func TestProbeSynthesized(t *testing.T) {
 func TestProbeOtherContainers(t *testing.T) {
 	ts := make([]byte, 188*3)
 	ts[0], ts[188], ts[376] = 0x47, 0x47, 0x47
-	for name, in := range map[string][]byte{
-		"matroska": append([]byte{0x1a, 0x45, 0xdf, 0xa3}, make([]byte, 100)...),
-		"mpegts":   ts,
-		"avi":      []byte("RIFF\x00\x00\x00\x00AVI LIST"),
+	m2ts := make([]byte, 192*3)
+	m2ts[4], m2ts[196], m2ts[388] = 0x47, 0x47, 0x47
+	for _, tt := range []struct {
+		container string
+		in        []byte
+	}{
+		{"matroska", append([]byte{0x1a, 0x45, 0xdf, 0xa3}, make([]byte, 100)...)},
+		{"mpegts", ts},
+		{"mpegts", m2ts},
+		{"mpeg", []byte("\x00\x00\x01\xba\x44\x00\x04\x00\x04\x01")},
+		{"avi", []byte("RIFF\x00\x00\x00\x00AVI LIST")},
+		{"asf", append(bytes.Clone(asfHeader), 0, 0, 0, 0)},
+		{"flv", []byte("FLV\x01\x05\x00\x00\x00\x09")},
+		{"mxf", append(bytes.Clone(mxfHeader), 0x04, 0x00)},
+		{"mpegvideo", []byte("\x00\x00\x01\xb3\x04\x00\x30")},
+		{"h264", []byte("\x00\x00\x00\x01\x67\x64\x00\x0a")},
+		{"h264", []byte("\x00\x00\x01\x09\x10\x00")},
+		{"hevc", []byte("\x00\x00\x00\x01\x40\x01\x0c\x01")},
+		{"hevc", []byte("\x00\x00\x00\x01\x46\x01\x50")},
 	} {
-		got, err := Probe(bytes.NewReader(in))
+		got, err := Probe(bytes.NewReader(tt.in))
 		if err != nil {
-			t.Errorf("%s: Probe: %v", name, err)
+			t.Errorf("%s % x: Probe: %v", tt.container, tt.in[:8], err)
 			continue
 		}
-		if got.Container != name || got.Width != DefaultWidth {
-			t.Errorf("%s: Probe = %+v", name, got)
+		want := Info{Container: tt.container, Width: DefaultWidth, Height: DefaultHeight, Duration: DefaultDuration}
+		if got != want {
+			t.Errorf("%s % x: Probe = %+v, want %+v", tt.container, tt.in[:8], got, want)
+		}
+	}
+	gif := []byte("GIF89a\x40\x00\x30\x00\xf7\x1f\x00")
+	if got, err := Probe(bytes.NewReader(gif)); err != nil || got.Container != "gif" || got.Width != 64 || got.Height != 48 {
+		t.Errorf("GIF: Probe = %+v, %v; want gif 64×48", got, err)
+	}
+}
+
+// TestProbeRejectsNear refuses inputs that start like a video but are not one.
+func TestProbeRejectsNear(t *testing.T) {
+	for name, tt := range map[string]struct {
+		in  []byte
+		msg string
+	}{
+		"FLV of audio only":       {[]byte("FLV\x01\x04\x00\x00\x00\x09"), MsgNoVideo},
+		"FLV version 2":           {[]byte("FLV\x02\x05\x00\x00\x00\x09"), MsgUnknown},
+		"H.264 slice first":       {[]byte("\x00\x00\x00\x01\x65\x88\x84"), MsgUnknown},
+		"forbidden bit":           {[]byte("\x00\x00\x00\x01\xe7\x64\x00"), MsgUnknown},
+		"MPEG audio start code":   {[]byte("\x00\x00\x01\xc0\x00\x10\x00"), MsgUnknown},
+		"WAV":                     {[]byte("RIFF\x24\x00\x00\x00WAVEfmt "), MsgUnknown},
+		"MXF key of another pack": {[]byte("\x06\x0e\x2b\x34\x01\x01\x01\x01\x0d\x01\x02\x01\x01\x02"), MsgUnknown},
+		"PNG":                     {[]byte("\x89PNG\r\n\x1a\n\x00\x00"), MsgUnknown},
+	} {
+		_, err := Probe(bytes.NewReader(tt.in))
+		e, ok := IsProbeError(err)
+		if !ok || e.Code != codeOpen || e.Msg != tt.msg {
+			t.Errorf("%s: Probe error %v, want %d %q", name, err, codeOpen, tt.msg)
 		}
 	}
 }
