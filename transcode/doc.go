@@ -48,8 +48,10 @@
 //
 // # Errors
 //
-// [ErrInvalidJob] for a job that cannot run, [ErrNotFound] for an unknown job id,
-// [ErrFinished] when canceling a job that already ended. A job whose input is missing or not a
+// [ErrInvalidJob] for a job that cannot run, [ErrNotFound] for an unknown job id, or one that
+// ended and was submitted more than 90 days ago (MediaConvert keeps 90 days of job history; the
+// in-process adapters forget their jobs as it does), [ErrFinished] when canceling a job that
+// already ended. A job whose input is missing or not a
 // video is accepted and ends in [StateError] with a MediaConvert error code ([CodeInputAccess]),
 // because MediaConvert finds that out only when it runs the job.
 package transcode

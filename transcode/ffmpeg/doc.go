@@ -43,6 +43,12 @@
 // MediaConvert ends it; an MP4 whose boxes are cut short, or that ffmpeg fails to decode,
 // with 1040 (transcode.CodeInputDecode). The message quotes ffmpeg's last lines.
 //
+// # Job history
+//
+// Jobs and idempotency tokens are kept as memtranscode keeps them, and as MediaConvert does: a
+// job that ended is forgotten 90 days after its submission (Get then returns
+// transcode.ErrNotFound), a token one minute after the Submit that created its job.
+//
 // # Concurrency and cancellation
 //
 // At most Options.Concurrency jobs run at once; the others wait in SUBMITTED. Cancel and

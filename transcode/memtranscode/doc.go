@@ -36,6 +36,13 @@
 // of the thumbnail's size. Outputs are written only after every check passed; a job canceled
 // or failing while writing deletes what it wrote.
 //
+// # Job history
+//
+// As MediaConvert keeps 90 days of job history, a job that ended is forgotten 90 days after
+// its submission: Get and Cancel then return transcode.ErrNotFound. An idempotency token
+// returns its job for one minute after the Submit that created it, and is forgotten after
+// that. So a transcoder that runs for months holds only those jobs.
+//
 // # Failure injection
 //
 // Options.Fail decides per job, or Options.FailureRate with Options.Seed fails that share of

@@ -2,6 +2,9 @@
 // for TokenWindow, as MediaConvert honours a ClientRequestToken), states,
 // a bound on jobs running at once, cancellation, and the job state change events, in the
 // order MediaConvert sends them. memtranscode and ffmpeg differ only in the work a job does.
+//
+// The job table is bounded as MediaConvert's job history is: a job that ended is forgotten
+// Retention after its submission, and Get and Cancel then answer transcode.ErrNotFound.
 package runner
 
 import (
@@ -53,6 +56,10 @@ type Options struct {
 // job.
 const TokenWindow = time.Minute
 
+// Retention is how long after its submission a job stays known, as MediaConvert keeps a job
+// in its history for 90 days. A job that has not ended by then is kept until it does.
+const Retention = 90 * 24 * time.Hour
+
 // ErrClosed is returned by Submit after Close.
 var ErrClosed = errors.New("transcoder closed")
 
@@ -73,14 +80,22 @@ type Runner struct {
 	// issued holds the tokens in the order they were given out, so expired ones are pruned
 	// from the front without scanning the map.
 	issued []tokenUse
-	closed bool
-	wg     sync.WaitGroup
+	// submitted holds the jobs in the order they were submitted, for the same reason.
+	submitted []jobUse
+	closed    bool
+	wg        sync.WaitGroup
 }
 
 // tokenUse is a token's job and when the Submit that created the job succeeded.
 type tokenUse struct {
 	token, id string
 	at        time.Time
+}
+
+// jobUse is a job's id and when it was submitted.
+type jobUse struct {
+	id string
+	at time.Time
 }
 
 type job struct {
@@ -137,6 +152,7 @@ func (r *Runner) Submit(ctx context.Context, spec *transcode.Job, admit func(*tr
 	}
 	now := r.opts.Now()
 	r.pruneTokens(now)
+	r.pruneJobs(now)
 	if spec.IdempotencyToken != "" {
 		if u, ok := r.tokens[spec.IdempotencyToken]; ok && now.Sub(u.at) < TokenWindow {
 			return u.id, nil
@@ -151,6 +167,7 @@ func (r *Runner) Submit(ctx context.Context, spec *transcode.Job, admit func(*tr
 	ctx, cancel := context.WithCancel(context.Background())
 	j.cancel = cancel
 	r.jobs[id] = j
+	r.submitted = append(r.submitted, jobUse{id: id, at: now})
 	if spec.IdempotencyToken != "" {
 		u := tokenUse{token: spec.IdempotencyToken, id: id, at: now}
 		r.tokens[u.token] = u
@@ -183,10 +200,42 @@ func (r *Runner) pruneTokens(now time.Time) {
 	}
 }
 
+// pruneJobs forgets the jobs that ended and were submitted Retention or more before now. A
+// job still running at that age stays, and is looked at again on the next prune. r.mu must be
+// held.
+func (r *Runner) pruneJobs(now time.Time) {
+	var running []jobUse
+	n := 0
+	for _, u := range r.submitted {
+		if now.Sub(u.at) < Retention {
+			break
+		}
+		n++
+		if j, ok := r.jobs[u.id]; ok && !j.status.State.Final() {
+			running = append(running, u)
+			continue
+		}
+		delete(r.jobs, u.id)
+	}
+	if n == 0 {
+		return
+	}
+	clear(r.submitted[:n]) // let the ids go before append moves the slice
+	if running != nil {
+		r.submitted = append(running, r.submitted[n:]...)
+	} else {
+		r.submitted = r.submitted[n:]
+	}
+	if len(r.submitted) == 0 {
+		r.submitted = nil
+	}
+}
+
 // Get returns a copy of the job's status.
 func (r *Runner) Get(ctx context.Context, id string) (*transcode.Status, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.pruneJobs(r.opts.Now())
 	j, ok := r.jobs[id]
 	if !ok {
 		return nil, fmt.Errorf("%s: get %q: %w", r.name, id, transcode.ErrNotFound)
@@ -200,6 +249,7 @@ func (r *Runner) Get(ctx context.Context, id string) (*transcode.Status, error) 
 // Cancel cancels the job and waits until its work has stopped and its files are gone.
 func (r *Runner) Cancel(ctx context.Context, id string) error {
 	r.mu.Lock()
+	r.pruneJobs(r.opts.Now())
 	j, ok := r.jobs[id]
 	if !ok {
 		r.mu.Unlock()

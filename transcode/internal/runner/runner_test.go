@@ -228,3 +228,99 @@ func TestTokensPruned(t *testing.T) {
 		t.Errorf("a minute after the last token: %d tokens, %d issued; want none", tokens, issued)
 	}
 }
+
+// A job that ended is forgotten Retention after its submission, as MediaConvert drops a job
+// from its history after 90 days: Get and Cancel then answer ErrNotFound. A job still running
+// at that age is kept until it ends.
+func TestJobsForgottenAfterRetention(t *testing.T) {
+	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	release := make(chan struct{})
+	work := func(ctx context.Context, j *transcode.Job, progress func(int)) ([]transcode.Output, error) {
+		if j.Metadata["slow"] == "yes" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return instant(ctx, j, progress)
+	}
+	pub := &statuses{}
+	r := New("test", work, nil, Options{Now: c.Now, Publisher: pub})
+	t.Cleanup(func() { r.Close() })
+	held := func() (jobs, submitted int) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.jobs), len(r.submitted)
+	}
+	wait := func(id string, state transcode.State) {
+		t.Helper()
+		for {
+			st, err := r.Get(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.State == state {
+				return
+			}
+			r.mu.Lock()
+			done := r.jobs[id].done
+			r.mu.Unlock()
+			<-done
+		}
+	}
+
+	old, err := r.Submit(t.Context(), spec(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(old, transcode.StateComplete)
+	slowSpec := spec()
+	slowSpec.Metadata = map[string]string{"slow": "yes"}
+	slow, err := r.Submit(t.Context(), slowSpec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(Retention - time.Millisecond)
+	young, err := r.Submit(t.Context(), spec(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(young, transcode.StateComplete)
+	if _, err := r.Get(t.Context(), old); err != nil {
+		t.Errorf("Get of a job a millisecond short of the retention: %v", err)
+	}
+
+	c.Advance(time.Millisecond)
+	if _, err := r.Get(t.Context(), old); !errors.Is(err, transcode.ErrNotFound) {
+		t.Errorf("Get of a job submitted %v ago = %v, want ErrNotFound", Retention, err)
+	}
+	if err := r.Cancel(t.Context(), old); !errors.Is(err, transcode.ErrNotFound) {
+		t.Errorf("Cancel of a forgotten job = %v, want ErrNotFound", err)
+	}
+	if st, err := r.Get(t.Context(), slow); err != nil || st.State.Final() {
+		t.Errorf("Get of a job still running at the retention = %+v, %v; want it kept", st, err)
+	}
+	if _, err := r.Get(t.Context(), young); err != nil {
+		t.Errorf("Get of a younger job: %v", err)
+	}
+	if jobs, submitted := held(); jobs != 2 || submitted != 2 {
+		t.Errorf("held %d jobs, %d submissions; want 2 and 2", jobs, submitted)
+	}
+
+	r.mu.Lock()
+	done := r.jobs[slow].done
+	r.mu.Unlock()
+	close(release)
+	<-done
+	if _, err := r.Get(t.Context(), slow); !errors.Is(err, transcode.ErrNotFound) {
+		t.Errorf("Get of the slow job once ended, past the retention = %v, want ErrNotFound", err)
+	}
+	c.Advance(Retention)
+	if _, err := r.Get(t.Context(), slow); !errors.Is(err, transcode.ErrNotFound) {
+		t.Errorf("Get of the slow job once ended and past the retention = %v, want ErrNotFound", err)
+	}
+	if jobs, submitted := held(); jobs != 0 || submitted != 0 {
+		t.Errorf("held %d jobs, %d submissions after every retention passed; want none", jobs, submitted)
+	}
+}
