@@ -40,9 +40,18 @@ type MediaConvertOptions struct {
 	// memtranscode.
 	Buckets map[string]storage.Bucket
 	// TokenWindow is how long a clientRequestToken returns the job it first created; 0
-	// means one minute, MediaConvert's window.
+	// means one minute, MediaConvert's window. A token is forgotten once its window has
+	// passed.
 	TokenWindow time.Duration
+	// Now is the server's clock: job and event times, token windows and job history. Nil
+	// means time.Now.
+	Now func() time.Time
 }
+
+// JobRetention is how long after its creation a job that ended stays known to the server:
+// MediaConvert keeps 90 days of job history, and GetJob and CancelJob of an older job answer
+// NotFoundException, as of a job that never was.
+const JobRetention = 90 * 24 * time.Hour
 
 // VideoInfo describes an input video to a server completing a job by hand.
 type VideoInfo struct {
@@ -81,15 +90,23 @@ type MediaConvert struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	jobs    map[string]*mcJob
-	tokens  map[string]tokenUse
+	now func() time.Time
+
+	mu     sync.Mutex
+	jobs   map[string]*mcJob
+	tokens map[string]tokenUse
+	// issued and created hold the tokens and the jobs in the order they came, so those
+	// whose time has passed are forgotten from the front.
+	issued  []tokenUse
+	created []tokenUse
 	pubErrs []error
 }
 
+// tokenUse is a token, or none, with the job it created and when.
 type tokenUse struct {
-	id   string
-	when time.Time
+	token string
+	id    string
+	when  time.Time
 }
 
 // mcJob is a job as the server keeps it: the wire form, plus what it needs to run it.
@@ -123,12 +140,16 @@ func NewMediaConvert(opts *MediaConvertOptions) *MediaConvert {
 	if o.TokenWindow == 0 {
 		o.TokenWindow = time.Minute
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	s := &MediaConvert{
 		region:  o.Region,
 		account: o.Account,
 		pub:     o.Publisher,
 		buckets: o.Buckets,
 		window:  o.TokenWindow,
+		now:     o.Now,
 		jobs:    map[string]*mcJob{},
 		tokens:  map[string]tokenUse{},
 	}
@@ -226,7 +247,8 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	now := time.Now()
+	now := s.now()
+	s.forgetLocked(now)
 	if req.ClientRequestToken != "" {
 		if u, ok := s.tokens[req.ClientRequestToken]; ok && now.Sub(u.when) < s.window {
 			j := s.jobs[u.id].snapshot()
@@ -252,8 +274,11 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 		settings: settings,
 	}
 	s.jobs[id] = j
+	s.created = append(s.created, tokenUse{id: id, when: now})
 	if req.ClientRequestToken != "" {
-		s.tokens[req.ClientRequestToken] = tokenUse{id, now}
+		u := tokenUse{req.ClientRequestToken, id, now}
+		s.tokens[u.token] = u
+		s.issued = append(s.issued, u)
 	}
 	wire := j.snapshot()
 	if s.buckets != nil {
@@ -272,9 +297,48 @@ func (s *MediaConvert) createJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"job": wire})
 }
 
+// forgetLocked forgets the tokens whose window has passed at now, and the jobs that ended
+// and were created JobRetention or more before now. s.mu must be held.
+func (s *MediaConvert) forgetLocked(now time.Time) {
+	n := 0
+	for _, u := range s.issued {
+		if now.Sub(u.when) < s.window {
+			break
+		}
+		n++
+		// After a clock that went back, the token may name a later job; that one stays.
+		if s.tokens[u.token].id == u.id {
+			delete(s.tokens, u.token)
+		}
+	}
+	clear(s.issued[:n])
+	s.issued = s.issued[n:]
+
+	var running []tokenUse
+	n = 0
+	for _, u := range s.created {
+		if now.Sub(u.when) < JobRetention {
+			break
+		}
+		n++
+		if j, ok := s.jobs[u.id]; ok && !transcode.State(j.wire.Status).Final() {
+			running = append(running, u) // kept until it ends
+			continue
+		}
+		delete(s.jobs, u.id)
+	}
+	clear(s.created[:n])
+	if running != nil {
+		s.created = append(running, s.created[n:]...)
+	} else {
+		s.created = s.created[n:]
+	}
+}
+
 func (s *MediaConvert) getJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
+	s.forgetLocked(s.now())
 	j, ok := s.jobs[id]
 	var wire wireJob
 	if ok {
@@ -291,6 +355,7 @@ func (s *MediaConvert) getJob(w http.ResponseWriter, r *http.Request) {
 func (s *MediaConvert) cancelJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
+	s.forgetLocked(s.now())
 	j, ok := s.jobs[id]
 	if !ok {
 		s.mu.Unlock()
@@ -305,7 +370,7 @@ func (s *MediaConvert) cancelJob(w http.ResponseWriter, r *http.Request) {
 	}
 	j.wire.Status = string(transcode.StateCanceled)
 	j.wire.JobPercentComplete = nil
-	j.wire.Timing.FinishTime = epoch(time.Now())
+	j.wire.Timing.FinishTime = epoch(s.now())
 	if j.cancel != nil {
 		j.cancel()
 	}
@@ -336,7 +401,7 @@ func (s *MediaConvert) Start(id string) error {
 		j.wire.CurrentPhase = "PROBING"
 		zero := 0
 		j.wire.JobPercentComplete = &zero
-		j.wire.Timing.StartTime = epoch(time.Now())
+		j.wire.Timing.StartTime = epoch(s.now())
 		return nil
 	}, true)
 }
@@ -390,7 +455,7 @@ func (s *MediaConvert) finish(id string, end func(*mcJob)) error {
 		end(j)
 		j.wire.JobPercentComplete = nil
 		j.wire.CurrentPhase = ""
-		j.wire.Timing.FinishTime = epoch(time.Now())
+		j.wire.Timing.FinishTime = epoch(s.now())
 		return nil
 	}, true)
 }
@@ -415,7 +480,7 @@ func (s *MediaConvert) transition(id string, f func(*mcJob) error, publish bool)
 }
 
 func (s *MediaConvert) eventLocked(j *mcJob) events.JobStateChange {
-	now := time.Now()
+	now := s.now()
 	e := events.JobStateChange{
 		Envelope:     events.Envelope{Account: s.account, Region: s.region, Time: now},
 		Timestamp:    now,
