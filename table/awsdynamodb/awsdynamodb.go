@@ -15,6 +15,16 @@
 // Update of an expired item deletes it first (conditionally) and then applies the changes to
 // a fresh item, as the in-memory adapter does.
 //
+// A conditional Put or Create whose answer is lost (DynamoDB applied it, the connection
+// dropped, the SDK sent it again) fails its condition against its own result on the retry.
+// When a retry fails its condition, the item is read back (strongly consistent): if it is,
+// attribute for attribute, the item written, the write succeeded and is reported so; a Create
+// never reports ErrAlreadyExists, nor a versioned Put ErrVersionConflict, against itself. The
+// wire cannot tell that apart from another writer having stored the very same item meanwhile:
+// then too the write is reported as done. Items that must have a single creator (a lease, an
+// idempotency record) should hold something of their writer's own, such as a random token,
+// which makes any other writer's item differ.
+//
 // Batch calls split their work into requests of 100 keys (BatchGetItem) and 25 writes
 // (BatchWriteItem) and resend unprocessed keys and writes with exponential backoff until
 // done or the context ends.
@@ -252,8 +262,12 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
 	}
-	if _, err := t.client.PutItem(ctx, in); err != nil {
-		return t.failure(op, key, err, onCondition)
+	var tries attempts
+	if _, err := t.client.PutItem(ctx, in, tries.option); err != nil {
+		k, kerr := item.KeyItem(t.schema, key)
+		if in.ConditionExpression == nil || kerr != nil || !t.ownWrite(ctx, err, &tries, k, it) {
+			return t.failure(op, key, err, onCondition)
+		}
 	}
 	if t.schema.Version != "" {
 		out, err := t.decode(it)

@@ -1,6 +1,7 @@
 package awsdynamodb_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -99,4 +100,127 @@ func TestConformanceUnderFaults(t *testing.T) {
 	if requests > 0 && len(counts) == 0 {
 		t.Errorf("no fault injected in %d requests", requests)
 	}
+}
+
+// loseFirst loses the answer to the first request of the operation target: DynamoDB applies
+// it, the client sees a reset and the SDK sends it again.
+func loseFirst(target string, f faultproxy.Fault) func(r *http.Request, n int) faultproxy.Fault {
+	return func(r *http.Request, n int) faultproxy.Fault {
+		if r.Header.Get("X-Amz-Target") == "DynamoDB_20120810."+target && n == 0 {
+			return f
+		}
+		return faultproxy.None
+	}
+}
+
+// TestLostAnswers writes when DynamoDB applied the write but its answer was lost, so the SDK's
+// retry meets the write's own result: a Create must not fail against the item it created, nor
+// a versioned Put against the version it wrote.
+func TestLostAnswers(t *testing.T) {
+	s := tabletest.Versioned
+	newTable := func(t *testing.T, choose func(*http.Request, int) faultproxy.Fault) (lossy, direct table.Table[tabletest.Item]) {
+		name := tableName(t)
+		if err := dynalite.CreateTable(t.Context(), name, s); err != nil {
+			t.Fatal(err)
+		}
+		proxy := faultproxy.New(t, faultproxy.DynamoDB, dynalite.Endpoint, &faultproxy.Options{Choose: choose})
+		lossy, err := awsdynamodb.New[tabletest.Item](faultyClient(proxy), name, &awsdynamodb.Options{Schema: &s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err = awsdynamodb.New[tabletest.Item](dynalite.Client, name, &awsdynamodb.Options{Schema: &s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lossy, direct
+	}
+	key := table.Key{Partition: table.String("a"), Sort: table.String("1")}
+	get := func(t *testing.T, tb table.Table[tabletest.Item]) tabletest.Item {
+		t.Helper()
+		got, err := tb.Get(t.Context(), key, nil)
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		return got
+	}
+
+	t.Run("Create", func(t *testing.T) {
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.ResetAfterProcessing))
+		it := tabletest.Item{PK: "a", SK: "1", Note: "mine"}
+		if err := lossy.Create(t.Context(), &it); err != nil {
+			t.Fatalf("Create whose answer was lost = %v, want nil", err)
+		}
+		if it.Version != 1 {
+			t.Errorf("Create set version %d, want 1", it.Version)
+		}
+		if got := get(t, direct); got.Note != "mine" || got.Version != 1 {
+			t.Errorf("stored %+v", got)
+		}
+	})
+	t.Run("VersionedPut", func(t *testing.T) {
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.ResetAfterProcessing))
+		first := tabletest.Item{PK: "a", SK: "1", Note: "v1"}
+		if err := direct.Put(t.Context(), &first, nil); err != nil {
+			t.Fatal(err)
+		}
+		next := first
+		next.Note = "v2"
+		if err := lossy.Put(t.Context(), &next, nil); err != nil {
+			t.Fatalf("versioned Put whose answer was lost = %v, want nil", err)
+		}
+		if next.Version != 2 {
+			t.Errorf("Put set version %d, want 2", next.Version)
+		}
+		if got := get(t, direct); got.Note != "v2" || got.Version != 2 {
+			t.Errorf("stored %+v", got)
+		}
+	})
+	t.Run("CreateOverAnother", func(t *testing.T) {
+		// Another writer's item is there: the retry's failed condition is a real conflict.
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.ResetBeforeRequest))
+		other := tabletest.Item{PK: "a", SK: "1", Note: "theirs"}
+		if err := direct.Create(t.Context(), &other); err != nil {
+			t.Fatal(err)
+		}
+		it := tabletest.Item{PK: "a", SK: "1", Note: "mine"}
+		if err := lossy.Create(t.Context(), &it); !errors.Is(err, table.ErrAlreadyExists) {
+			t.Errorf("Create over another's item = %v, want ErrAlreadyExists", err)
+		}
+	})
+	t.Run("VersionedPutAfterAnother", func(t *testing.T) {
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.ResetBeforeRequest))
+		first := tabletest.Item{PK: "a", SK: "1", Note: "v1"}
+		if err := direct.Put(t.Context(), &first, nil); err != nil {
+			t.Fatal(err)
+		}
+		theirs, mine := first, first
+		theirs.Note = "theirs"
+		if err := direct.Put(t.Context(), &theirs, nil); err != nil {
+			t.Fatal(err)
+		}
+		mine.Note = "mine"
+		if err := lossy.Put(t.Context(), &mine, nil); !errors.Is(err, table.ErrVersionConflict) {
+			t.Errorf("versioned Put after another's = %v, want ErrVersionConflict", err)
+		}
+	})
+	t.Run("CreateOverIdentical", func(t *testing.T) {
+		// What the wire cannot tell apart: the first attempt never arrived, and another
+		// writer created the very same item meanwhile. The adapter reports success, as the
+		// table holds exactly what the caller wrote; items that must have one creator carry
+		// something of the writer's own (a token), which makes them differ.
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.ResetBeforeRequest))
+		other := tabletest.Item{PK: "a", SK: "1", Note: "same"}
+		if err := direct.Create(t.Context(), &other); err != nil {
+			t.Fatal(err)
+		}
+		it := tabletest.Item{PK: "a", SK: "1", Note: "same"}
+		if err := lossy.Create(t.Context(), &it); err != nil {
+			t.Errorf("Create of an identical item after a lost attempt = %v, want nil", err)
+		}
+		// Without a lost attempt, the condition alone decides.
+		again := tabletest.Item{PK: "a", SK: "1", Note: "same"}
+		if err := direct.Create(t.Context(), &again); !errors.Is(err, table.ErrAlreadyExists) {
+			t.Errorf("second Create = %v, want ErrAlreadyExists", err)
+		}
+	})
 }
