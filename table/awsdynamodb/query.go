@@ -2,8 +2,6 @@ package awsdynamodb
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -42,7 +40,9 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	}
 	var start item.Item
 	if o.Cursor != "" {
-		if start, err = t.decodeCursor(o.Cursor, partition, o.Descending); err != nil {
+		// Checked here as DynamoDB checks an ExclusiveStartKey: in the partition, the
+		// direction and the sort condition of the query.
+		if start, err = item.DecodeCursor(t.schema, o.Cursor, partition, sc, o.Descending); err != nil {
 			return fail(err)
 		}
 	}
@@ -147,66 +147,8 @@ func (t *Table[T]) sortKeyCondition(sc *item.SortCond) (expression.KeyConditionB
 	return k.Between(low, expression.Value(av{endAV})), endAV
 }
 
-// cursor is a LastEvaluatedKey, each attribute as its kind and text, and the direction.
-type cursor struct {
-	Desc bool                 `json:"d,omitempty"`
-	Keys map[string][2]string `json:"k"`
-}
-
+// encodeCursor returns the cursor after a page: the direction and the LastEvaluatedKey's key
+// attributes, written as memtable writes its cursors (see item.EncodeCursor).
 func (t *Table[T]) encodeCursor(lek map[string]types.AttributeValue, desc bool) string {
-	c := cursor{Desc: desc, Keys: map[string][2]string{}}
-	for name, v := range lek {
-		kv, ok := item.KeyValue(v)
-		if !ok {
-			continue
-		}
-		text := kv.Text()
-		if kv.Kind() == table.KindBinary {
-			// JSON strings hold UTF-8 only; binary keys travel as base64.
-			text = base64.StdEncoding.EncodeToString(kv.Bytes())
-		}
-		c.Keys[name] = [2]string{kv.Kind().String(), text}
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (t *Table[T]) decodeCursor(s string, partition table.Value, desc bool) (item.Item, error) {
-	bad := fmt.Errorf("cursor %q is not one of this query's: %w", s, table.ErrInvalidArgument)
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, bad
-	}
-	var c cursor
-	if json.Unmarshal(b, &c) != nil || c.Desc != desc || len(c.Keys) == 0 {
-		return nil, bad
-	}
-	out := item.Item{}
-	for name, kv := range c.Keys {
-		var v table.Value
-		switch kv[0] {
-		case "S":
-			v = table.String(kv[1])
-		case "N":
-			v = table.NumberText(kv[1])
-		case "B":
-			b, err := base64.StdEncoding.DecodeString(kv[1])
-			if err != nil {
-				return nil, bad
-			}
-			v = table.Binary(b)
-		default:
-			return nil, bad
-		}
-		a, err := item.ValueOf(v)
-		if err != nil {
-			return nil, bad
-		}
-		out[name] = a
-	}
-	want, _ := item.ValueOf(partition)
-	if got, ok := out[t.schema.PartitionKey]; !ok || !item.Equal(got, want) {
-		return nil, bad
-	}
-	return out, nil
+	return item.EncodeCursor(t.schema, lek, desc)
 }

@@ -2,11 +2,7 @@ package memtable
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/internal/expr"
@@ -140,83 +136,20 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 	return out, ""
 }
 
-// A cursor is the direction and the key of the last item read, as DynamoDB's
-// LastEvaluatedKey is that key: it belongs to one partition and sort condition.
-type cursor struct {
-	Desc      bool       `json:"d,omitempty"`
-	Partition [2]string  `json:"p"`
-	Sort      *[2]string `json:"s,omitempty"`
-}
-
-func cursorValue(v table.Value) [2]string {
-	text := v.Text()
-	if v.Kind() == table.KindBinary {
-		// JSON strings hold UTF-8 only; binary keys travel as base64.
-		text = base64.StdEncoding.EncodeToString(v.Bytes())
-	}
-	return [2]string{v.Kind().String(), text}
-}
-
-func cursorValueOf(c [2]string) (types.AttributeValue, bool) {
-	var v table.Value
-	switch c[0] {
-	case "S":
-		v = table.String(c[1])
-	case "N":
-		v = table.NumberText(c[1])
-	case "B":
-		b, err := base64.StdEncoding.DecodeString(c[1])
-		if err != nil {
-			return nil, false
-		}
-		v = table.Binary(b)
-	default:
-		return nil, false
-	}
-	av, err := item.ValueOf(v)
-	return av, err == nil
-}
-
+// encodeCursor returns the cursor after the entry: the direction and the entry's key, as
+// DynamoDB's LastEvaluatedKey is that key (see item.EncodeCursor).
 func (t *Table[T]) encodeCursor(e *entry, desc bool) string {
-	pk, _ := item.KeyValue(e.item[t.schema.PartitionKey])
-	c := cursor{Desc: desc, Partition: cursorValue(pk)}
-	if t.schema.SortKey != "" {
-		sk, _ := item.KeyValue(e.item[t.schema.SortKey])
-		s := cursorValue(sk)
-		c.Sort = &s
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return item.EncodeCursor(t.schema, e.item, desc)
 }
 
 // decodeCursor returns the sort key position a cursor continues after: nil for a table
 // without a sort key. A cursor of another partition, direction or schema, or whose sort
 // key lies outside the sort condition, is refused as DynamoDB refuses such a starting key.
 func (t *Table[T]) decodeCursor(s string, partition table.Value, sc *item.SortCond, desc bool) (*item.Ord, error) {
-	bad := fmt.Errorf("cursor %q is not one of this query's: %w", s, table.ErrInvalidArgument)
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, bad
+	key, err := item.DecodeCursor(t.schema, s, partition, sc, desc)
+	if err != nil || t.schema.SortKey == "" {
+		return nil, err
 	}
-	var c cursor
-	if json.Unmarshal(b, &c) != nil || c.Desc != desc || (c.Sort != nil) != (t.schema.SortKey != "") {
-		return nil, bad
-	}
-	pk, ok := cursorValueOf(c.Partition)
-	want, _ := item.ValueOf(partition)
-	if !ok || !item.Equal(pk, want) {
-		return nil, bad
-	}
-	if c.Sort == nil {
-		return nil, nil
-	}
-	sk, ok := cursorValueOf(*c.Sort)
-	if kv, _ := item.KeyValue(sk); !ok || kv.Kind() != t.schema.SortKeyKind {
-		return nil, bad
-	}
-	if !sc.Match(sk) {
-		return nil, fmt.Errorf("cursor %q lies outside the sort condition: %w", s, table.ErrInvalidArgument)
-	}
-	o := item.OrdOf(sk)
+	o := item.OrdOf(key[t.schema.SortKey])
 	return &o, nil
 }
