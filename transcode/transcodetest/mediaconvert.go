@@ -180,6 +180,14 @@ func (s *MediaConvert) PublishErrors() []error {
 	return append([]error(nil), s.pubErrs...)
 }
 
+// JobCount returns how many jobs the server holds (those not yet forgotten): a CreateJob that
+// returned the job of its token created none.
+func (s *MediaConvert) JobCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.jobs)
+}
+
 // QueueARN returns the ARN of the queue a job lands in when CreateJob names none.
 func (s *MediaConvert) QueueARN() string {
 	return fmt.Sprintf("arn:aws:mediaconvert:%s:%s:queues/Default", s.region, s.account)
