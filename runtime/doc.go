@@ -8,9 +8,9 @@
 // they are built once, when Lambda initialises the execution environment, and every invocation
 // the environment serves reuses them. Options.OnShutdown runs when Lambda shuts the
 // environment down (SIGTERM, through aws-lambda-go's WithEnableSIGTERM). [StartHandler] serves
-// a handler of raw payloads ([Wrap] gives it the same middleware), which may stream its
-// response in the Runtime API's streaming response mode through [StreamResponse]; package
-// runtime/httpfn serves net/http handlers that way.
+// a handler of raw payloads ([Wrap] gives it the same middleware), which with
+// Options.Streaming may stream its response in the Runtime API's streaming response mode
+// through [StreamResponse]; package runtime/httpfn serves net/http handlers that way.
 //
 // # Middleware
 //

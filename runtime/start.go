@@ -31,6 +31,11 @@ type Options struct {
 	// call to the Extensions API during init, which Lambda waits on: it adds about 2 ms to
 	// a cold start under the emulator. Start only.
 	OnShutdown func()
+	// Streaming lets a handler served by [StartHandler] stream its response through
+	// [StreamResponse]. It costs a JSON decode of each payload, which aws-lambda-go makes
+	// for handlers that may answer with a stream; without it, the handler gets the payload
+	// as it arrived. StartHandler only.
+	Streaming bool
 	// LambdaOptions are passed to lambda.StartWithOptions, such as lambda.WithContext.
 	// Its JSON options do not apply: the handler's payload is decoded by HandlerFunc.
 	// Start only.
@@ -73,12 +78,16 @@ func Start[In, Out any](h func(context.Context, In) (Out, error), opts *Options)
 }
 
 // StartHandler serves h, a handler of raw payloads, as [Start] serves a typed handler: wrapped
-// in the standard middleware (see [Wrap]), with the same logger and shutdown hook. Unlike
-// Start, it lets h stream its response: see [StreamResponse]. It blocks, and exits the process
-// as Start does.
+// in the standard middleware (see [Wrap]), with the same logger and shutdown hook. With
+// Options.Streaming, h may stream its response: see [StreamResponse]. It blocks, and exits the
+// process as Start does.
 func StartHandler(h lambda.Handler, opts *Options) {
 	o, lopts := startOptions(opts)
-	lambda.StartWithOptions(streaming(Wrap(h, &o)), lopts...)
+	if o.Streaming {
+		lambda.StartWithOptions(streaming(Wrap(h, &o)), lopts...)
+		return
+	}
+	lambda.StartWithOptions(Wrap(h, &o), lopts...)
 }
 
 func startOptions(opts *Options) (Options, []lambda.Option) {

@@ -19,8 +19,9 @@ type streamKey struct{}
 // StreamResponse returns a writer for the response of the invocation in ctx in Lambda's
 // streaming response mode, which Lambda forwards as it arrives (function URLs with the
 // RESPONSE_STREAM invoke mode, InvokeWithResponseStream). It returns nil and false when the
-// invocation cannot stream: its function was not started by [StartHandler], or it is run by a
-// [Local]; the handler then returns its response as usual.
+// invocation cannot stream: its function was not started by [StartHandler] with
+// Options.Streaming, or it is run by a [Local]; the handler then returns its response as
+// usual.
 //
 // Nothing is sent until the first Write, which sends contentType as the response's content
 // type. From then on the response is the stream: the handler's returned payload is ignored,

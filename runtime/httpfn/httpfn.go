@@ -95,11 +95,12 @@ func NewHandler(h http.Handler, opts *Options) lambda.Handler {
 // Start serves h on Lambda as [NewHandler] describes, through [runtime.StartHandler]. It
 // blocks, and exits the process when it is not running in Lambda.
 func Start(h http.Handler, opts *Options) {
-	var ro *runtime.Options
-	if opts != nil {
-		ro = opts.Runtime
+	var ro runtime.Options
+	if opts != nil && opts.Runtime != nil {
+		ro = *opts.Runtime
 	}
-	runtime.StartHandler(newFunction(h, opts), ro)
+	ro.Streaming = opts != nil && opts.Stream
+	runtime.StartHandler(newFunction(h, opts), &ro)
 }
 
 // function is the handler of raw payloads that NewHandler wraps.
