@@ -9,6 +9,15 @@
 // 64 MiB streamed both ways, ranges at the edges, and signed URLs and upload forms used over real
 // HTTP, expired and tampered ones included. Every adapter's own tests call it.
 //
+// # Differential runs
+//
+// RunDifferential applies seeded random sequences of operations over the whole storage.Bucket
+// interface to a reference bucket (memstorage in this module's tests) and a bucket under test,
+// and compares them call by call: results, errors by sentinel, bodies, listings page by page,
+// and which ETags equal which. A divergence is reported with its seed, the operation's index
+// and both results, and replays with -storagetest.seed; -storagetest.seeds and
+// -storagetest.ops make a longer run.
+//
 // # S3 server
 //
 // NewS3Server (or StartS3Server outside a test) starts github.com/johannesboyne/gofakes3 on an
