@@ -106,11 +106,14 @@ func New(deps Deps, cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if _, err := storage.ValidateExpiry(cfg.UploadExpiry); err != nil {
-		return nil, fmt.Errorf("petu: UploadExpiry: %w", err)
-	}
-	if _, err := storage.ValidateExpiry(cfg.URLExpiry); err != nil {
-		return nil, fmt.Errorf("petu: URLExpiry: %w", err)
+	// A bucket refuses such expiries when it signs; refuse them at the start instead.
+	for _, e := range []struct {
+		name string
+		d    time.Duration
+	}{{"UploadExpiry", cfg.UploadExpiry}, {"URLExpiry", cfg.URLExpiry}} {
+		if e.d != 0 && (e.d < time.Second || e.d > storage.MaxSignExpiry) {
+			return nil, fmt.Errorf("petu: %s: %w: %v, want 1s to %v", e.name, storage.ErrInvalidArgument, e.d, storage.MaxSignExpiry)
+		}
 	}
 	a := &App{Deps: deps, cfg: cfg}
 	a.logins = newLoginCache(deps.Identity, cfg.Provider, cfg.Now)

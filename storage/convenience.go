@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"strings"
-	"time"
 )
 
 // PutBytes writes data as the object at key.
@@ -88,28 +87,4 @@ func Objects(ctx context.Context, b Bucket, opts *ListOptions) iter.Seq2[ObjectI
 // ETagsEqual reports whether two ETags are the same, quoted or not.
 func ETagsEqual(a, b string) bool {
 	return strings.Trim(a, `"`) == strings.Trim(b, `"`)
-}
-
-// ValidatePageSize returns the page size opts asks for, MaxPageSize when unset, or an error
-// wrapping ErrInvalidArgument. Adapters call it.
-func (o *ListOptions) ValidatePageSize() (int, error) {
-	if o == nil || o.PageSize == 0 {
-		return MaxPageSize, nil
-	}
-	if o.PageSize < 0 || o.PageSize > MaxPageSize {
-		return 0, fmt.Errorf("%w: page size %d, want 1 to %d", ErrInvalidArgument, o.PageSize, MaxPageSize)
-	}
-	return o.PageSize, nil
-}
-
-// ValidateExpiry returns the expiry d asks for, DefaultSignExpiry when 0, or an error wrapping
-// ErrInvalidArgument when it is negative or over MaxSignExpiry.
-func ValidateExpiry(d time.Duration) (time.Duration, error) {
-	switch {
-	case d == 0:
-		return DefaultSignExpiry, nil
-	case d < time.Second || d > MaxSignExpiry:
-		return 0, fmt.Errorf("%w: expiry %v, want 1s to %v", ErrInvalidArgument, d, MaxSignExpiry)
-	}
-	return d, nil
 }

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"errors"
-	"fmt"
-	"unicode/utf8"
 )
 
 var (
@@ -26,17 +24,3 @@ var (
 
 // MaxKeyLength is the longest key in bytes, S3's limit.
 const MaxKeyLength = 1024
-
-// ValidateKey reports whether key is a valid object key: 1 to MaxKeyLength bytes of valid UTF-8.
-// The error wraps ErrInvalidKey. Adapters call it before any I/O.
-func ValidateKey(key string) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("%w: empty", ErrInvalidKey)
-	case len(key) > MaxKeyLength:
-		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidKey, len(key), MaxKeyLength)
-	case !utf8.ValidString(key):
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidKey)
-	}
-	return nil
-}

@@ -51,6 +51,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/internal/request"
 )
 
 // Options configures a Bucket. A nil *Options means the defaults of each field.
@@ -174,7 +175,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Put implements storage.Bucket.
 func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions) (*storage.ObjectInfo, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("awss3: put: %w", err)
 	}
 	var o storage.PutOptions
@@ -185,7 +186,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 		Bucket:      aws.String(b.name),
 		Key:         aws.String(key),
 		ContentType: aws.String(contentType(o.ContentType)),
-		Metadata:    storage.NormalizeMetadata(o.Metadata),
+		Metadata:    request.Metadata(o.Metadata),
 	}
 	if o.CacheControl != "" {
 		in.CacheControl = aws.String(o.CacheControl)
@@ -241,7 +242,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 		ETag:         aws.ToString(etag),
 		ContentType:  contentType(o.ContentType),
 		CacheControl: o.CacheControl,
-		Metadata:     storage.NormalizeMetadata(o.Metadata),
+		Metadata:     request.Metadata(o.Metadata),
 	}, nil
 }
 
@@ -269,7 +270,7 @@ func quote(etag string) string {
 
 // Get implements storage.Bucket.
 func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("awss3: get: %w", err)
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)}
@@ -279,11 +280,11 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 			in.IfMatch = aws.String(quote(opts.IfMatch))
 		}
 		if opts.Range != nil {
-			if err := opts.Range.Validate(); err != nil {
+			if err := request.Range(opts.Range); err != nil {
 				return nil, fmt.Errorf("awss3: get %q: %w", key, err)
 			}
 			rng = opts.Range
-			in.Range = aws.String(rng.HeaderValue())
+			in.Range = aws.String(request.RangeHeader(rng))
 		}
 	}
 	out, err := b.client.GetObject(ctx, in)
@@ -297,7 +298,7 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 		LastModified: aws.ToTime(out.LastModified),
 		ContentType:  aws.ToString(out.ContentType),
 		CacheControl: aws.ToString(out.CacheControl),
-		Metadata:     storage.NormalizeMetadata(out.Metadata),
+		Metadata:     request.Metadata(out.Metadata),
 	}
 	obj := &storage.Object{Info: info, Body: out.Body, Length: info.Size}
 	if cr := aws.ToString(out.ContentRange); cr != "" {
@@ -326,7 +327,7 @@ func parseContentRange(s string) (offset, total int64, ok bool) {
 
 // Head implements storage.Bucket.
 func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("awss3: head: %w", err)
 	}
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
@@ -340,13 +341,13 @@ func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, err
 		LastModified: aws.ToTime(out.LastModified),
 		ContentType:  aws.ToString(out.ContentType),
 		CacheControl: aws.ToString(out.CacheControl),
-		Metadata:     storage.NormalizeMetadata(out.Metadata),
+		Metadata:     request.Metadata(out.Metadata),
 	}, nil
 }
 
 // Delete implements storage.Bucket.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return fmt.Errorf("awss3: delete: %w", err)
 	}
 	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
@@ -376,7 +377,7 @@ func escapeCopySource(s string) string {
 // still inside S3, and the copy appears whole or not at all.
 func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions) (*storage.ObjectInfo, error) {
 	for _, k := range []string{dstKey, srcKey} {
-		if err := storage.ValidateKey(k); err != nil {
+		if err := request.Key(k); err != nil {
 			return nil, fmt.Errorf("awss3: copy: %w", err)
 		}
 	}
@@ -392,7 +393,7 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 		if r := opts.Replace; r != nil {
 			in.MetadataDirective = types.MetadataDirectiveReplace
 			in.ContentType = aws.String(contentType(r.ContentType))
-			in.Metadata = storage.NormalizeMetadata(r.Metadata)
+			in.Metadata = request.Metadata(r.Metadata)
 			if r.CacheControl != "" {
 				in.CacheControl = aws.String(r.CacheControl)
 			}
@@ -423,7 +424,7 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 		info.Size = aws.ToInt64(head.ContentLength)
 		info.ContentType = aws.ToString(head.ContentType)
 		info.CacheControl = aws.ToString(head.CacheControl)
-		info.Metadata = storage.NormalizeMetadata(head.Metadata)
+		info.Metadata = request.Metadata(head.Metadata)
 		info.LastModified = aws.ToTime(head.LastModified)
 	}
 	return info, nil
@@ -532,17 +533,13 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 		ETag:         etag,
 		ContentType:  aws.ToString(create.ContentType),
 		CacheControl: aws.ToString(create.CacheControl),
-		Metadata:     storage.NormalizeMetadata(create.Metadata),
+		Metadata:     request.Metadata(create.Metadata),
 	}, nil
 }
 
 // List implements storage.Bucket with ListObjectsV2.
 func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.ListPage, error) {
-	var o storage.ListOptions
-	if opts != nil {
-		o = *opts
-	}
-	size, err := o.ValidatePageSize()
+	o, size, err := request.List(opts)
 	if err != nil {
 		return nil, fmt.Errorf("awss3: list: %w", err)
 	}
@@ -607,10 +604,10 @@ func (p clockPresigner) PresignHTTP(ctx context.Context, creds aws.Credentials, 
 
 // SignURL implements storage.Bucket.
 func (b *Bucket) SignURL(ctx context.Context, key string, opts *storage.SignOptions) (string, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return "", fmt.Errorf("awss3: sign: %w", err)
 	}
-	o, err := opts.WithDefaults()
+	o, err := request.Sign(opts)
 	if err != nil {
 		return "", fmt.Errorf("awss3: sign %q: %w", key, err)
 	}
@@ -638,10 +635,10 @@ func (b *Bucket) SignURL(ctx context.Context, key string, opts *storage.SignOpti
 // UploadForm implements storage.Bucket with the SDK's presigned POST: a policy with the key,
 // content-length-range, content type and metadata conditions, signed with SigV4.
 func (b *Bucket) UploadForm(ctx context.Context, key string, opts *storage.FormOptions) (*storage.UploadForm, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("awss3: upload form: %w", err)
 	}
-	o, err := opts.WithDefaults()
+	o, err := request.Form(opts)
 	if err != nil {
 		return nil, fmt.Errorf("awss3: upload form %q: %w", key, err)
 	}

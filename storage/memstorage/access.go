@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/internal/request"
 )
 
 // WithCredentials returns the bucket as seen by the holder of creds, as an S3 client built with
@@ -33,7 +34,7 @@ type userBucket struct {
 // authorize checks the credentials and that every key lies under the identity's prefix.
 func (u *userBucket) authorize(ctx context.Context, op string, keys ...string) (string, error) {
 	for _, k := range keys {
-		if err := storage.ValidateKey(k); err != nil {
+		if err := request.Key(k); err != nil {
 			return "", fmt.Errorf("memstorage: %s: %w", op, err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/internal/request"
 )
 
 // Options configures a Bucket. A nil *Options means the defaults of each field.
@@ -148,7 +149,7 @@ var errTooSmall = errors.New("memstorage: smaller than the form allows")
 // put writes an object of minSize to maxSize bytes; event is eventPut or eventPost, principal
 // who asked.
 func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions, event, principal string, maxSize, minSize int64) (*storage.ObjectInfo, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: put: %w", err)
 	}
 	var o storage.PutOptions
@@ -179,7 +180,7 @@ func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *stor
 			ETag:         etag,
 			ContentType:  contentType(o.ContentType),
 			CacheControl: o.CacheControl,
-			Metadata:     storage.NormalizeMetadata(o.Metadata),
+			Metadata:     request.Metadata(o.Metadata),
 		},
 		chunks: chunks,
 	}
@@ -225,7 +226,7 @@ func (b *Bucket) lookup(key string) (object, bool) {
 
 // Get implements storage.Bucket.
 func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: get: %w", err)
 	}
 	var o storage.GetOptions
@@ -235,7 +236,7 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 	// A range no request can carry is refused before anything is looked up, as awss3 refuses
 	// it before sending anything.
 	if o.Range != nil {
-		if err := o.Range.Validate(); err != nil {
+		if err := request.Range(o.Range); err != nil {
 			return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
 		}
 	}
@@ -252,7 +253,7 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 	off, n := int64(0), obj.info.Size
 	if o.Range != nil {
 		var err error
-		if off, n, err = o.Range.Resolve(obj.info.Size); err != nil {
+		if off, n, err = request.ResolveRange(o.Range, obj.info.Size); err != nil {
 			return nil, fmt.Errorf("memstorage: get %q: %w", key, err)
 		}
 	}
@@ -266,7 +267,7 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 
 // Head implements storage.Bucket.
 func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: head: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -281,7 +282,7 @@ func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, err
 
 // Delete implements storage.Bucket.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return fmt.Errorf("memstorage: delete: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -308,7 +309,7 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 
 func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions, principal string) (*storage.ObjectInfo, error) {
 	for _, k := range []string{dstKey, srcKey} {
-		if err := storage.ValidateKey(k); err != nil {
+		if err := request.Key(k); err != nil {
 			return nil, fmt.Errorf("memstorage: copy: %w", err)
 		}
 	}
@@ -347,7 +348,7 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	if r := o.Replace; r != nil {
 		info.ContentType = contentType(r.ContentType)
 		info.CacheControl = r.CacheControl
-		info.Metadata = storage.NormalizeMetadata(r.Metadata)
+		info.Metadata = request.Metadata(r.Metadata)
 	}
 	dst := &object{info: info, chunks: src.chunks}
 	var ifAbsent bool
@@ -360,11 +361,7 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 
 // List implements storage.Bucket. A page costs O(log n + page size) whatever the bucket holds.
 func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.ListPage, error) {
-	var o storage.ListOptions
-	if opts != nil {
-		o = *opts
-	}
-	size, err := o.ValidatePageSize()
+	o, size, err := request.List(opts)
 	if err != nil {
 		return nil, fmt.Errorf("memstorage: list: %w", err)
 	}

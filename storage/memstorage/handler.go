@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/internal/request"
 	"github.com/servous/servous/storage/internal/s3form"
 )
 
@@ -92,7 +93,7 @@ func (b *Bucket) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bucket) serveGet(w http.ResponseWriter, r *http.Request, key string) *s3Error {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
 	if _, err := b.verifyURL(r, key); err != nil {
@@ -168,7 +169,7 @@ func parseRange(h string) (*storage.Range, bool) {
 }
 
 func (b *Bucket) servePut(w http.ResponseWriter, r *http.Request, key string) *s3Error {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
 	id, serr := b.verifyURL(r, key)
@@ -234,7 +235,7 @@ func (b *Bucket) servePost(w http.ResponseWriter, r *http.Request) *s3Error {
 
 func (b *Bucket) postFile(w http.ResponseWriter, r *http.Request, fields map[string]string, file io.Reader) *s3Error {
 	key := fields["key"]
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
 	policy, sig := fields["policy"], fields["x-amz-signature"]

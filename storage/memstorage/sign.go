@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/servous/servous/storage"
+	"github.com/servous/servous/storage/internal/request"
 	"github.com/servous/servous/storage/internal/s3form"
 )
 
@@ -30,10 +31,10 @@ func (b *Bucket) SignURL(ctx context.Context, key string, opts *storage.SignOpti
 }
 
 func (b *Bucket) signURL(ctx context.Context, key string, opts *storage.SignOptions, viewCreds *aws.Credentials) (string, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return "", fmt.Errorf("memstorage: sign: %w", err)
 	}
-	o, err := opts.WithDefaults()
+	o, err := request.Sign(opts)
 	if err != nil {
 		return "", fmt.Errorf("memstorage: sign %q: %w", key, err)
 	}
@@ -123,10 +124,10 @@ func (b *Bucket) UploadForm(ctx context.Context, key string, opts *storage.FormO
 }
 
 func (b *Bucket) uploadForm(ctx context.Context, key string, opts *storage.FormOptions, viewCreds *aws.Credentials) (*storage.UploadForm, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: upload form: %w", err)
 	}
-	o, err := opts.WithDefaults()
+	o, err := request.Form(opts)
 	if err != nil {
 		return nil, fmt.Errorf("memstorage: upload form %q: %w", key, err)
 	}
