@@ -26,6 +26,15 @@
 // EntityTooLarge storage.ErrTooLarge, InvalidRequest and InvalidArgument
 // storage.ErrInvalidArgument) and the SDK's error, so errors.As reaches
 // smithy.APIError and the HTTP response.
+//
+// # Lost answers
+//
+// The SDK retries a request whose answer did not arrive. For a conditional Put (IfAbsent or
+// IfMatch) whose first attempt S3 applied, the retry fails its condition against that very
+// write, and Put reports storage.ErrPreconditionFailed although the object is the caller's:
+// S3's wire does not say whose write met the condition. A caller that must tell the two apart
+// compares the object's ETag (Head) with the MD5 of its body, which S3 uses as the ETag of an
+// object sent in one PutObject without SSE-KMS, or stores a token of its own in the metadata.
 package awss3
 
 import (

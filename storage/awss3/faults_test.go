@@ -287,3 +287,52 @@ func TestPutPipeUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestConditionalPutAnswerLost pins down what a caller sees when S3 applied a conditional Put
+// but its answer was lost: the SDK's retry fails the condition against the write itself, and
+// Put reports ErrPreconditionFailed. The object is the caller's: its ETag is the MD5 of the
+// body sent (for a body sent in one PutObject, without SSE-KMS), which is how a caller that
+// must know tells the two apart, as the package doc says.
+func TestConditionalPutAnswerLost(t *testing.T) {
+	srv := storagetest.NewS3Server(t, nil)
+	proxy := faultproxy.New(t, faultproxy.S3, srv.URL, &faultproxy.Options{Choose: func(r *http.Request, n int) faultproxy.Fault {
+		if r.Method == http.MethodPut && n == 0 {
+			return faultproxy.ResetAfterProcessing
+		}
+		return faultproxy.None
+	}})
+	client := srv.Client(func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(proxy.URL)
+		o.HTTPClient = proxy.Client()
+		o.Retryer = faultproxy.Retryer(faultAttempts)()
+	})
+	bucket := srv.NewBucket(t)
+	b := awss3.New(client, bucket, nil)
+	direct := awss3.New(srv.Client(), bucket, nil)
+
+	body := []byte("created once")
+	_, err := storage.PutBytes(t.Context(), b, "created", body, &storage.PutOptions{IfAbsent: true})
+	if !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("create-only Put whose answer was lost = %v, want ErrPreconditionFailed", err)
+	}
+	info, err := direct.Head(t.Context(), "created")
+	if err != nil {
+		t.Fatalf("Head: %v", err)
+	}
+	if want := fmt.Sprintf("%x", md5.Sum(body)); strings.Trim(info.ETag, `"`) != want {
+		t.Errorf("stored ETag %s, want the MD5 of the body sent, %s", info.ETag, want)
+	}
+
+	old, err := storage.PutBytes(t.Context(), direct, "versioned", []byte("v1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := []byte("v2")
+	_, err = storage.PutBytes(t.Context(), b, "versioned", next, &storage.PutOptions{IfMatch: old.ETag})
+	if !errors.Is(err, storage.ErrPreconditionFailed) {
+		t.Errorf("IfMatch Put whose answer was lost = %v, want ErrPreconditionFailed", err)
+	}
+	if info, err := direct.Head(t.Context(), "versioned"); err != nil || strings.Trim(info.ETag, `"`) != fmt.Sprintf("%x", md5.Sum(next)) {
+		t.Errorf("Head after the lost IfMatch Put = %+v, %v; want the new body's ETag", info, err)
+	}
+}
