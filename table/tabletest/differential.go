@@ -214,6 +214,9 @@ type run struct {
 	// cursors are the cursors of earlier query pages, one per side, to continue or misuse.
 	cursors []cursorEntry
 	skipped map[string]int
+	// written holds, by partition, the sort keys of string every operation may have
+	// written, for telling dynalite's departures apart.
+	written map[string]map[string]bool
 }
 
 type cursorEntry struct {
@@ -231,6 +234,20 @@ func newRun(t *testing.T, seed uint64, s table.Schema, clock *Clock, pair DiffPa
 		tables:  [2]table.Table[Item]{pair.Reference, pair.Subject},
 		keys:    newKeySpace(s.WithDefaults()),
 		skipped: map[string]int{},
+		written: map[string]map[string]bool{},
+	}
+}
+
+func (r *run) noteWritten(keys []table.Key) {
+	for _, k := range keys {
+		if k.Sort.Kind() != table.KindString {
+			continue
+		}
+		p := k.Partition.Text()
+		if r.written[p] == nil {
+			r.written[p] = map[string]bool{}
+		}
+		r.written[p][k.Sort.Text()] = true
 	}
 }
 
@@ -248,6 +265,7 @@ func (r *run) run(ctx context.Context, n int) error {
 				r.skipped[why]++
 				r.t.Logf("seed %d op %d: skipped, %s: %s\n  reference: %v\n  subject:   %v", r.seed, i, why, o.desc, got[0], got[1])
 				r.resync(ctx, o)
+				r.noteWritten(o.keys)
 				continue
 			}
 			return fmt.Errorf("divergence at seed %d, op %d (replay: -run '%s' -tabletest.seed=%d):\n  op:        %s\n  reference: %v\n  subject:   %v\n  (-reference +subject):\n%s",
@@ -258,6 +276,7 @@ func (r *run) run(ctx context.Context, n int) error {
 		if o.after != nil {
 			o.after()
 		}
+		r.noteWritten(o.keys)
 	}
 	for why, n := range r.skipped {
 		r.t.Logf("seed %d: skipped %d operation(s) where dynalite departs from DynamoDB: %s", r.seed, n, why)

@@ -3,6 +3,7 @@ package tabletest
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/servous/servous/table"
@@ -191,7 +192,7 @@ func (r *run) opBatchWrite() op {
 		}
 		it := r.randomItem(k)
 		if r.keys.schema.Version != "" {
-			it.Version = pick(r, []int64{0, 1, 3})
+			it.Version = pick(r, []int64{0, 1, 3, math.MaxInt64})
 		}
 		puts = append(puts, it)
 	}
