@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/storage"
@@ -174,27 +173,27 @@ func sameUpload(seq string) table.Condition {
 // waiting for this job, of the upload named in the job's metadata, so a repeat, or the end of a job
 // whose upload was replaced, changes nothing; outputs of a video deleted meanwhile are removed.
 func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct{}, error) {
-	e, err := events.DecodeJobStateChange(payload)
+	job, err := transcode.DecodeEvent(payload)
 	if err != nil {
 		a.cfg.Logger.ErrorContext(ctx, "petu on-transcoded: dropped an undecodable event", slog.Any("error", err))
 		return struct{}{}, nil
 	}
-	owner, videoID, upload := e.UserMetadata["owner"], e.UserMetadata["video"], e.UserMetadata["upload"]
+	owner, videoID, upload := job.Metadata["owner"], job.Metadata["video"], job.Metadata["upload"]
 	if !identityIDPattern.MatchString(owner) || !videoIDPattern.MatchString(videoID) {
-		a.cfg.Logger.WarnContext(ctx, "petu on-transcoded: dropped a job that is not petu's", slog.String("job", e.JobID))
+		a.cfg.Logger.WarnContext(ctx, "petu on-transcoded: dropped a job that is not petu's", slog.String("job", job.ID))
 		return struct{}{}, nil
 	}
 	var result Video
-	switch e.Status {
-	case events.JobComplete:
-		result, err = a.completed(owner, videoID, e)
+	switch job.State {
+	case transcode.StateComplete:
+		result, err = a.completed(owner, videoID, job.Outputs)
 		if err != nil {
 			result = Video{Status: StatusFailed, Error: err.Error()}
 			break
 		}
 		var redundant []string
 		result.Renditions, redundant = distinct(result.Renditions)
-		if err := a.finish(ctx, owner, videoID, upload, e.JobID, result); err != nil {
+		if err := a.finish(ctx, owner, videoID, upload, job.ID, result); err != nil {
 			return struct{}{}, err
 		}
 		for _, key := range redundant {
@@ -203,19 +202,19 @@ func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct
 			}
 		}
 		return struct{}{}, nil
-	case events.JobError:
-		result = Video{Status: StatusFailed, Error: fmt.Sprintf("transcoding failed (%d): %s", e.ErrorCode, e.ErrorMessage)}
-	case events.JobCanceled:
+	case transcode.StateError:
+		result = Video{Status: StatusFailed, Error: fmt.Sprintf("transcoding failed (%d): %s", job.ErrorCode, job.ErrorMessage)}
+	case transcode.StateCanceled:
 		result = Video{Status: StatusFailed, Error: "transcoding canceled"}
 	default:
 		return struct{}{}, nil
 	}
-	return struct{}{}, a.finish(ctx, owner, videoID, upload, e.JobID, result)
+	return struct{}{}, a.finish(ctx, owner, videoID, upload, job.ID, result)
 }
 
-// completed reads the outputs of a complete job: each output path must be one the video's job
-// spec names, inside the media bucket.
-func (a *App) completed(owner, videoID string, e events.JobStateChange) (Video, error) {
+// completed reads the outputs of a complete job: each must be one the video's job spec names,
+// inside the media bucket. The video lasts as long as its renditions.
+func (a *App) completed(owner, videoID string, outputs []transcode.Output) (Video, error) {
 	job := a.job(owner, videoID, "", "")
 	names := make(map[string]string, len(job.Renditions))
 	for i := range job.Renditions {
@@ -223,24 +222,19 @@ func (a *App) completed(owner, videoID string, e events.JobStateChange) (Video, 
 	}
 	thumb := job.ThumbnailKey()
 	v := Video{Status: StatusReady}
-	for _, g := range e.OutputGroups {
-		for _, d := range g.Outputs {
-			for _, p := range d.FilePaths {
-				bucket, key, ok := strings.Cut(strings.TrimPrefix(p, "s3://"), "/")
-				if !ok || bucket != a.cfg.MediaBucket || !strings.HasPrefix(p, "s3://") {
-					return Video{}, fmt.Errorf("output %q is outside the media bucket", p)
-				}
-				if key == thumb {
-					v.Thumbnail = key
-					continue
-				}
-				if _, ok := names[key]; !ok {
-					return Video{}, fmt.Errorf("output %q is not one the job asked for", p)
-				}
-				v.DurationMs = max(v.DurationMs, d.DurationMs)
-				v.Renditions = append(v.Renditions, Rendition{Key: key, Width: d.Width, Height: d.Height})
-			}
+	for _, o := range outputs {
+		if o.Bucket != a.cfg.MediaBucket {
+			return Video{}, fmt.Errorf("output %q in bucket %q is outside the media bucket", o.Key, o.Bucket)
 		}
+		if o.Key == thumb {
+			v.Thumbnail = o.Key
+			continue
+		}
+		if _, ok := names[o.Key]; !ok {
+			return Video{}, fmt.Errorf("output %q is not one the job asked for", o.Key)
+		}
+		v.DurationMs = max(v.DurationMs, o.Duration.Milliseconds())
+		v.Renditions = append(v.Renditions, Rendition{Key: o.Key, Width: o.Width, Height: o.Height})
 	}
 	if len(v.Renditions) == 0 {
 		return Video{}, errors.New("the job completed without renditions")

@@ -247,3 +247,36 @@ func TestOlderJobDoesNotEndNewerUpload(t *testing.T) {
 		t.Errorf("ended by job %s, want %s", v.JobID, second.JobID)
 	}
 }
+
+// A completion event is believed only for outputs the video's job asked for, in the media
+// bucket: anything else fails the video rather than pointing it elsewhere.
+func TestCompletionWithForeignOutputs(t *testing.T) {
+	prefix := "videos/" + lifeOwner + "/" + lifeVideo + "/"
+	for name, path := range map[string]string{
+		"another bucket":   "s3://elsewhere/" + prefix + "video-480p.mp4",
+		"another key":      "s3://media/" + prefix + "other.mp4",
+		"not an s3 URL":    "https://media/" + prefix + "video-480p.mp4",
+		"another's prefix": "s3://media/videos/" + lifeOwner + "/01a2200469bdb4492a98/video-480p.mp4",
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLifecycle(t)
+			l.onUpload(l.put(transcodetest.Clip(), "0A"))
+			v := l.mustRecord(petu.StatusProcessing)
+			l.end(v.JobID)
+			e, err := events.NewJobStateChange(events.JobStateChange{
+				JobID: v.JobID, Status: events.JobComplete,
+				UserMetadata: map[string]string{"owner": lifeOwner, "video": lifeVideo, "upload": "0A"},
+				OutputGroups: []events.OutputGroupDetail{{Type: "FILE_GROUP", Outputs: []events.OutputDetail{
+					{FilePaths: []string{path}, DurationMs: 1000, Width: 320, Height: 240},
+				}}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.onTranscoded(e.Payload)
+			if got := l.mustRecord(petu.StatusFailed); len(got.Renditions) != 0 {
+				t.Errorf("failed video with renditions %+v", got.Renditions)
+			}
+		})
+	}
+}

@@ -44,7 +44,8 @@
 //
 // A job is [StateSubmitted], then [StateProgressing], then ends [StateComplete], [StateError]
 // or [StateCanceled]. The end of a job reaches functions as a "MediaConvert Job State Change"
-// EventBridge event, the same JSON whichever adapter ran the job.
+// EventBridge event, the same JSON whichever adapter ran the job; [DecodeEvent] turns the
+// payload a function receives into the job's [Status], outputs included.
 //
 // # Errors
 //

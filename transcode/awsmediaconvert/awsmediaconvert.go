@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/servous/servous/events"
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/internal/jobevent"
 )
@@ -205,23 +204,4 @@ func outputPath(input, dest string, o *types.Output) string {
 		ext = "." + *o.Extension
 	}
 	return dest + base + aws.ToString(o.NameModifier) + ext
-}
-
-// DecodeEvent decodes the payload of a "MediaConvert Job State Change" EventBridge event
-// into the status it reports. Every status MediaConvert sends maps to a transcode.State:
-// INPUT_INFORMATION, STATUS_UPDATE and NEW_WARNING, sent while a job runs, to
-// StateProgressing; QUEUE_HOP, sent while a job waits in a queue, to StateSubmitted; the rest
-// to the state of the same name. The error wraps events.ErrWrongKind for another kind of
-// event and events.ErrMalformed for a payload that is not one, including one whose status
-// MediaConvert does not send.
-func DecodeEvent(payload []byte) (*transcode.Status, error) {
-	e, err := events.DecodeJobStateChange(payload)
-	if err != nil {
-		return nil, fmt.Errorf("awsmediaconvert: decode event: %w", err)
-	}
-	st, err := jobevent.Decode(e)
-	if err != nil {
-		return nil, fmt.Errorf("awsmediaconvert: decode event: %w", err)
-	}
-	return st, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,7 +122,7 @@ func TestSubmitGetCompleteAndEvent(t *testing.T) {
 			t.Errorf("event source %q type %q", e.Source, e.Type)
 		}
 	}
-	fromEvent, err := awsmediaconvert.DecodeEvent(evs[1].Payload)
+	fromEvent, err := transcode.DecodeEvent(evs[1].Payload)
 	if err != nil {
 		t.Fatalf("DecodeEvent: %v", err)
 	}
@@ -154,7 +153,7 @@ func TestFailAndCancel(t *testing.T) {
 		t.Errorf("Get failed job = %+v, %v", st, err)
 	}
 	evs := rec.all()
-	last, err := awsmediaconvert.DecodeEvent(evs[len(evs)-1].Payload)
+	last, err := transcode.DecodeEvent(evs[len(evs)-1].Payload)
 	if err != nil || last.State != transcode.StateError || last.ErrorCode != 1010 {
 		t.Errorf("DecodeEvent(ERROR) = %+v, %v", last, err)
 	}
@@ -305,67 +304,5 @@ func TestSettings(t *testing.T) {
 	th := g.Outputs[3]
 	if th.ContainerSettings.Container != types.ContainerTypeRaw || aws.ToInt32(th.VideoDescription.CodecSettings.FrameCaptureSettings.MaxCaptures) != 1 {
 		t.Errorf("thumbnail output = %+v", th)
-	}
-}
-
-// Every status MediaConvert sends decodes to a transcode.State; the payloads have the shape
-// of the examples in MediaConvert's list of EventBridge events.
-func TestDecodeEventFixtures(t *testing.T) {
-	const id = "1671476818694-phptj0"
-	meta := map[string]string{"video": "7"}
-	for _, tc := range []struct {
-		file string
-		want *transcode.Status
-	}{
-		{"complete", &transcode.Status{ID: "1536964333549-opn151", State: transcode.StateComplete, Percent: -1, Metadata: map[string]string{},
-			Outputs: []transcode.Output{{Bucket: "amzn-s3-demo-bucket", Key: "file/file.mp4", Width: 1280, Height: 720, Duration: 180041 * time.Millisecond}}}},
-		{"error", &transcode.Status{ID: id, State: transcode.StateError, Percent: -1, Metadata: map[string]string{},
-			ErrorCode: 1040, ErrorMessage: "Example error message"}},
-		{"canceled", &transcode.Status{ID: id, State: transcode.StateCanceled, Percent: -1, Metadata: meta}},
-		{"progressing", &transcode.Status{ID: id, State: transcode.StateProgressing, Percent: -1, Metadata: meta}},
-		// Sent once MediaConvert has read the input: the job is running.
-		{"input-information", &transcode.Status{ID: id, State: transcode.StateProgressing, Percent: -1, Metadata: meta}},
-		{"status-update", &transcode.Status{ID: id, State: transcode.StateProgressing, Percent: 34, Metadata: meta}},
-		// A warning does not stop the job.
-		{"new-warning", &transcode.Status{ID: id, State: transcode.StateProgressing, Percent: -1, Metadata: meta}},
-		// A job hops queues while it waits to start.
-		{"queue-hop", &transcode.Status{ID: id, State: transcode.StateSubmitted, Percent: -1, Metadata: meta}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			b, err := os.ReadFile("testdata/mediaconvert-job-" + tc.file + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := awsmediaconvert.DecodeEvent(b)
-			if err != nil {
-				t.Fatalf("DecodeEvent: %v", err)
-			}
-			if diff := cmp.Diff(tc.want, st); diff != "" {
-				t.Errorf("DecodeEvent (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestDecodeEventRejects(t *testing.T) {
-	progressing, err := os.ReadFile("testdata/mediaconvert-job-progressing.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name    string
-		payload []byte
-		want    error
-	}{
-		{"S3 event", []byte(`{"source":"aws.s3"}`), events.ErrWrongKind},
-		{"status MediaConvert does not send", []byte(strings.Replace(string(progressing), `"PROGRESSING"`, `"PAUSED"`, 1)), events.ErrMalformed},
-		{"no status", []byte(strings.Replace(string(progressing), `"status": "PROGRESSING",`, "", 1)), events.ErrMalformed},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st, err := awsmediaconvert.DecodeEvent(tc.payload)
-			if !errors.Is(err, tc.want) || st != nil {
-				t.Errorf("DecodeEvent = %+v, %v; want nil and an error wrapping %v", st, err, tc.want)
-			}
-		})
 	}
 }

@@ -27,9 +27,9 @@
 // # Events
 //
 // MediaConvert itself publishes "MediaConvert Job State Change" events to EventBridge; route
-// them to a function with a rule and decode them with [DecodeEvent], which gives every status
-// MediaConvert sends a transcode.State, the in-flight ones included. MediaConvert does not
-// report output sizes, so Output.Size is 0 in every Status this package returns.
+// them to a function with a rule and decode them with transcode.DecodeEvent, which gives every
+// status MediaConvert sends a transcode.State, the in-flight ones included. MediaConvert does
+// not report output sizes, so Output.Size is 0 in every Status this package returns.
 //
 // # Errors
 //

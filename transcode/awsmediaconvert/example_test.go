@@ -50,28 +50,3 @@ func Example() {
 	// COMPLETE
 	// videos u/7/cat-720p.mp4 1280 720 1m30s
 }
-
-func ExampleDecodeEvent() {
-	// The detail of an EventBridge event a rule on "MediaConvert Job State Change" delivers.
-	payload := []byte(`{
-	  "version": "0", "id": "3e7a7f4a-6f2c-4b6e-9c1d-7d1c5b2a9e11",
-	  "detail-type": "MediaConvert Job State Change", "source": "aws.mediaconvert",
-	  "account": "111122223333", "time": "2022-12-19T19:07:12Z", "region": "us-west-2",
-	  "resources": ["arn:aws:mediaconvert:us-west-2:111122223333:jobs/1671476818694-phptj0"],
-	  "detail": {
-	    "timestamp": 1671476832124, "accountId": "111122223333",
-	    "queue": "arn:aws:mediaconvert:us-west-2:111122223333:queues/Default",
-	    "jobId": "1671476818694-phptj0", "status": "ERROR",
-	    "errorCode": 1010, "errorMessage": "Unable to open input file",
-	    "userMetadata": {"video-id": "v-1"}
-	  }
-	}`)
-	st, err := awsmediaconvert.DecodeEvent(payload)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(st.ID, st.State, st.ErrorCode, st.ErrorMessage, st.Metadata["video-id"])
-	// Output:
-	// 1671476818694-phptj0 ERROR 1010 Unable to open input file v-1
-}

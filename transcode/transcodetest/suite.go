@@ -17,7 +17,6 @@ import (
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/storage"
 	"github.com/servous/servous/transcode"
-	"github.com/servous/servous/transcode/internal/jobevent"
 	"github.com/servous/servous/transcode/internal/media"
 )
 
@@ -190,8 +189,11 @@ func testComplete(t *testing.T, cfg Config) {
 		checkOutput(t, f, o, i == len(st.Outputs)-1)
 	}
 
-	// The event says what Get says (the event carries no sizes).
-	fromEvent := jobevent.Status(e)
+	// The event, as a function decodes it, says what Get says (the event carries no sizes).
+	fromEvent, err := transcode.DecodeEvent(f.rec.lastPayload(id))
+	if err != nil {
+		t.Fatalf("DecodeEvent of the completion event: %v", err)
+	}
 	fromGet := *st
 	fromGet.Outputs = append([]transcode.Output(nil), st.Outputs...)
 	for i := range fromGet.Outputs {
@@ -571,13 +573,14 @@ func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
 type recorder struct {
 	mu      sync.Mutex
 	byJob   map[string][]events.JobStateChange
+	last    map[string][]byte // the payload of each job's last event
 	n       int
 	bad     []error
 	changed chan struct{}
 }
 
 func newRecorder() *recorder {
-	return &recorder{byJob: map[string][]events.JobStateChange{}, changed: make(chan struct{})}
+	return &recorder{byJob: map[string][]events.JobStateChange{}, last: map[string][]byte{}, changed: make(chan struct{})}
 }
 
 func (r *recorder) Publish(_ context.Context, e events.Event) error {
@@ -592,10 +595,18 @@ func (r *recorder) Publish(_ context.Context, e events.Event) error {
 		r.bad = append(r.bad, err)
 	} else {
 		r.byJob[jc.JobID] = append(r.byJob[jc.JobID], jc)
+		r.last[jc.JobID] = e.Payload
 	}
 	close(r.changed)
 	r.changed = make(chan struct{})
 	return nil
+}
+
+// lastPayload returns the payload of the job's last event.
+func (r *recorder) lastPayload(id string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[id]
 }
 
 func isFinal(s events.JobStatus) bool {

@@ -1,5 +1,6 @@
-// Package jobevent converts between transcode.Status and events.JobStateChange, the
-// "MediaConvert Job State Change" event every transcoder emits.
+// Package jobevent builds the "MediaConvert Job State Change" event that reports a
+// transcode.Status, as the in-process transcoders publish it; transcode.DecodeEvent reads it
+// back.
 package jobevent
 
 import (
@@ -10,77 +11,6 @@ import (
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/transcode"
 )
-
-// State returns the job state that a "MediaConvert Job State Change" status reports. Every
-// status MediaConvert documents maps to a transcode.State: the in-flight events
-// (INPUT_INFORMATION, STATUS_UPDATE, NEW_WARNING) to PROGRESSING, and QUEUE_HOP, which a job
-// makes while it waits in a queue, to SUBMITTED. Another status is an error wrapping
-// events.ErrMalformed.
-func State(s events.JobStatus) (transcode.State, error) {
-	switch s {
-	case events.JobSubmitted, events.JobQueueHop:
-		return transcode.StateSubmitted, nil
-	case events.JobProgressing, events.JobInputInformation, events.JobStatusUpdate:
-		return transcode.StateProgressing, nil
-	case events.JobNewWarning:
-		// A warning does not stop the job. MediaConvert sends one for a queued job only
-		// when it cannot hop queues (warning 100000), and Submit never sets queue hopping;
-		// every other warning comes from processing.
-		return transcode.StateProgressing, nil
-	case events.JobComplete:
-		return transcode.StateComplete, nil
-	case events.JobError:
-		return transcode.StateError, nil
-	case events.JobCanceled:
-		return transcode.StateCanceled, nil
-	}
-	return "", fmt.Errorf("%w: job state change status %q is not one MediaConvert sends", events.ErrMalformed, s)
-}
-
-// Decode returns the status an event reports, or an error from State for a status
-// MediaConvert does not send.
-func Decode(e events.JobStateChange) (*transcode.Status, error) {
-	if _, err := State(e.Status); err != nil {
-		return nil, err
-	}
-	return Status(e), nil
-}
-
-// Status returns the status an event reports. Output sizes are 0: the event does not carry
-// them. It is for events whose status State knows, such as those a runner publishes; for
-// another status the State is empty, and Decode says why.
-func Status(e events.JobStateChange) *transcode.Status {
-	state, _ := State(e.Status)
-	st := &transcode.Status{
-		ID:           e.JobID,
-		State:        state,
-		Percent:      -1,
-		ErrorCode:    e.ErrorCode,
-		ErrorMessage: e.ErrorMessage,
-		Metadata:     e.UserMetadata,
-	}
-	if e.Progress != nil {
-		st.Percent = e.Progress.Percent
-	}
-	for _, g := range e.OutputGroups {
-		for _, o := range g.Outputs {
-			out := transcode.Output{
-				Width:    o.Width,
-				Height:   o.Height,
-				Duration: time.Duration(o.DurationMs) * time.Millisecond,
-			}
-			if len(o.FilePaths) > 0 {
-				out.Bucket, out.Key, _ = SplitS3(o.FilePaths[0])
-			}
-			if strings.HasSuffix(out.Key, ".jpg") {
-				// A frame capture reports the job's duration, not the picture's.
-				out.Duration = 0
-			}
-			st.Outputs = append(st.Outputs, out)
-		}
-	}
-	return st
-}
 
 // Event returns the event that reports st, for a job in queue.
 func Event(st *transcode.Status, region, account, queue string, now time.Time) events.JobStateChange {

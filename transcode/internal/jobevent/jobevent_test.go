@@ -1,7 +1,6 @@
 package jobevent
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -28,6 +27,10 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, err := transcode.DecodeEvent(e.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if jc.OutputGroups[0].Outputs[0].AverageBitrate != 3355443 {
 		t.Errorf("average bitrate = %d, want size×8/duration", jc.OutputGroups[0].Outputs[0].AverageBitrate)
 	}
@@ -40,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 	for i := range want.Outputs {
 		want.Outputs[i].Size = 0 // events do not carry sizes
 	}
-	if diff := cmp.Diff(&want, Status(jc)); diff != "" {
+	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
@@ -54,46 +57,6 @@ func TestSplitS3(t *testing.T) {
 		b, k, ok := SplitS3(in)
 		if got := [3]string{b, k, map[bool]string{true: "true", false: "false"}[ok]}; got != want {
 			t.Errorf("SplitS3(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-// Every status of a "MediaConvert Job State Change" maps to a transcode.State; any other is
-// malformed.
-func TestState(t *testing.T) {
-	for _, tc := range []struct {
-		status events.JobStatus
-		want   transcode.State
-	}{
-		{events.JobSubmitted, transcode.StateSubmitted},
-		{events.JobQueueHop, transcode.StateSubmitted},
-		{events.JobProgressing, transcode.StateProgressing},
-		{events.JobInputInformation, transcode.StateProgressing},
-		{events.JobStatusUpdate, transcode.StateProgressing},
-		{events.JobNewWarning, transcode.StateProgressing},
-		{events.JobComplete, transcode.StateComplete},
-		{events.JobError, transcode.StateError},
-		{events.JobCanceled, transcode.StateCanceled},
-	} {
-		got, err := State(tc.status)
-		if err != nil || got != tc.want {
-			t.Errorf("State(%s) = %q, %v; want %s", tc.status, got, err, tc.want)
-		}
-		e := events.JobStateChange{JobID: "1536964333549-opn151", Status: tc.status}
-		st, err := Decode(e)
-		if err != nil || st.State != tc.want {
-			t.Errorf("Decode of a %s event = %+v, %v; want state %s", tc.status, st, err, tc.want)
-		}
-		if st := Status(e); st.State != tc.want {
-			t.Errorf("Status of a %s event has state %q, want %s", tc.status, st.State, tc.want)
-		}
-	}
-	for _, s := range []events.JobStatus{"", "PAUSED", "progressing", "COMPLETED"} {
-		if got, err := State(s); !errors.Is(err, events.ErrMalformed) {
-			t.Errorf("State(%q) = %q, %v; want an error wrapping ErrMalformed", s, got, err)
-		}
-		if st, err := Decode(events.JobStateChange{JobID: "1536964333549-opn151", Status: s}); !errors.Is(err, events.ErrMalformed) || st != nil {
-			t.Errorf("Decode of a %q event = %+v, %v; want nil and ErrMalformed", s, st, err)
 		}
 	}
 }
