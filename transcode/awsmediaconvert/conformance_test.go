@@ -11,16 +11,18 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	transcodetest.RunTranscoderTests(t, transcodetest.Config{
-		NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
-		NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
-			srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{
-				Region:    "us-west-2",
-				Publisher: env.Publisher,
-				Buckets:   env.Buckets,
-			})
-			t.Cleanup(srv.Close)
-			return awsmediaconvert.New(newClient(t, srv.URL), role, nil)
-		},
+	transcodetest.RunTranscoderTests(t, func(t *testing.T) transcodetest.Target {
+		return transcodetest.Target{
+			NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
+			NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
+				srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{
+					Region:    "us-west-2",
+					Publisher: env.Publisher,
+					Buckets:   env.Buckets,
+				})
+				t.Cleanup(srv.Close)
+				return awsmediaconvert.New(newClient(t, srv.URL), role, nil)
+			},
+		}
 	})
 }

@@ -39,16 +39,18 @@ func requireFFmpeg(t testing.TB) {
 
 func TestConformance(t *testing.T) {
 	requireFFmpeg(t)
-	transcodetest.RunTranscoderTests(t, transcodetest.Config{
-		NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
-		NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
-			tr, err := ffmpeg.New(env.Buckets, &ffmpeg.Options{Publisher: env.Publisher, Concurrency: 4, Preset: "ultrafast", TempDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { tr.Close() })
-			return tr
-		},
+	transcodetest.RunTranscoderTests(t, func(t *testing.T) transcodetest.Target {
+		return transcodetest.Target{
+			NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
+			NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
+				tr, err := ffmpeg.New(env.Buckets, &ffmpeg.Options{Publisher: env.Publisher, Concurrency: 4, Preset: "ultrafast", TempDir: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { tr.Close() })
+				return tr
+			},
+		}
 	})
 }
 

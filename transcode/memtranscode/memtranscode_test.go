@@ -23,13 +23,15 @@ func newBucket(t *testing.T) storage.Bucket {
 }
 
 func TestConformance(t *testing.T) {
-	transcodetest.RunTranscoderTests(t, transcodetest.Config{
-		NewBucket: newBucket,
-		NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
-			tr := memtranscode.New(env.Buckets, &memtranscode.Options{Publisher: env.Publisher})
-			t.Cleanup(func() { tr.Close() })
-			return tr
-		},
+	transcodetest.RunTranscoderTests(t, func(t *testing.T) transcodetest.Target {
+		return transcodetest.Target{
+			NewBucket: newBucket,
+			NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
+				tr := memtranscode.New(env.Buckets, &memtranscode.Options{Publisher: env.Publisher})
+				t.Cleanup(func() { tr.Close() })
+				return tr
+			},
+		}
 	})
 }
 

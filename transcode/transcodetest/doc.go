@@ -4,11 +4,13 @@
 //
 // # The suite
 //
-// RunTranscoderTests runs every behaviour of the contract as subtests: jobs that complete
-// with the sizes the sizing rules give and outputs that are really in the bucket, one
-// completion event per job carrying the user metadata, idempotency tokens, invalid jobs
-// refused at Submit, bad inputs (truncated, text, empty, a photo, missing, keys S3 refuses)
-// ending in ERROR with MediaConvert's error code and no output left behind, a phone's rotated
+// RunTranscoderTests runs every behaviour of the contract as subtests, each on a new Target,
+// as storagetest's suite does: jobs that complete with the sizes the sizing rules give and
+// outputs that are really in the bucket, one completion event per job carrying the user
+// metadata (and decoding with transcode.DecodeEvent to what Get says), idempotency tokens,
+// invalid jobs refused at Submit, bad inputs (truncated, text, empty, a photo, audio alone,
+// missing, keys S3 refuses) ending in ERROR with MediaConvert's error code and no output left
+// behind, a real clip in each input container MediaConvert reads video from, a phone's rotated
 // video sized upright, cancellation, and 20 jobs submitted at once.
 //
 // # The MediaConvert server

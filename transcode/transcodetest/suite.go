@@ -34,9 +34,11 @@ type Env struct {
 	Publisher events.Publisher
 }
 
-// Config tells the suite how to build what it tests.
-type Config struct {
-	// NewBucket returns an empty bucket.
+// Target is a transcoder under test, as a subtest gets it. The suite builds the buckets and
+// the publisher each subtest needs (it holds inputs back to catch jobs mid-way, and records
+// every event), and the target builds its transcoder on them.
+type Target struct {
+	// NewBucket returns an empty bucket; the suite makes InputBucket and OutputBucket with it.
 	NewBucket func(t *testing.T) storage.Bucket
 	// NewTranscoder returns the transcoder under test, working on env's buckets and
 	// publishing to env's publisher. Stop it with t.Cleanup.
@@ -45,25 +47,39 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// RunTranscoderTests runs the conformance suite.
-func RunTranscoderTests(t *testing.T, cfg Config) {
-	if cfg.Timeout == 0 {
-		cfg.Timeout = time.Minute
+// RunTranscoderTests runs the conformance suite. newTarget is called once per subtest.
+func RunTranscoderTests(t *testing.T, newTarget func(t *testing.T) Target) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, tg Target)
+	}{
+		{"Complete", testComplete},
+		{"Idempotency", testIdempotency},
+		{"InvalidJobs", testInvalid},
+		{"NotFound", testNotFound},
+		{"BadInputs", testBadInputs},
+		{"Containers", testContainers},
+		{"Rotated", testRotated},
+		{"Cancel", testCancel},
+		{"Concurrent", testConcurrent},
 	}
-	t.Run("Complete", func(t *testing.T) { testComplete(t, cfg) })
-	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, cfg) })
-	t.Run("InvalidJobs", func(t *testing.T) { testInvalid(t, cfg) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, cfg) })
-	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, cfg) })
-	t.Run("Containers", func(t *testing.T) { testContainers(t, cfg) })
-	t.Run("Rotated", func(t *testing.T) { testRotated(t, cfg) })
-	t.Run("Cancel", func(t *testing.T) { testCancel(t, cfg) })
-	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := newTarget(t)
+			if tg.NewBucket == nil || tg.NewTranscoder == nil {
+				t.Fatal("transcodetest: the target needs NewBucket and NewTranscoder")
+			}
+			if tg.Timeout == 0 {
+				tg.Timeout = time.Minute
+			}
+			tt.fn(t, tg)
+		})
+	}
 }
 
 // fixture is one run's buckets, recorder and transcoder.
 type fixture struct {
-	cfg  Config
+	tg   Target
 	in   storage.Bucket
 	out  storage.Bucket
 	gate *gate
@@ -71,12 +87,12 @@ type fixture struct {
 	tr   transcode.Transcoder
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t *testing.T, tg Target) *fixture {
 	t.Helper()
-	f := &fixture{cfg: cfg, out: cfg.NewBucket(t), rec: newRecorder()}
-	f.gate = &gate{Bucket: cfg.NewBucket(t), entered: make(chan string, 100), release: make(chan struct{})}
+	f := &fixture{tg: tg, out: tg.NewBucket(t), rec: newRecorder()}
+	f.gate = &gate{Bucket: tg.NewBucket(t), entered: make(chan string, 100), release: make(chan struct{})}
 	f.in = f.gate.Bucket
-	f.tr = cfg.NewTranscoder(t, Env{
+	f.tr = tg.NewTranscoder(t, Env{
 		Buckets:   map[string]storage.Bucket{InputBucket: f.gate, OutputBucket: f.out},
 		Publisher: f.rec,
 	})
@@ -106,7 +122,7 @@ func (f *fixture) submit(t *testing.T, j *transcode.Job) string {
 // final waits for the job's final event and returns it, decoded.
 func (f *fixture) final(t *testing.T, id string) events.JobStateChange {
 	t.Helper()
-	e, err := f.rec.waitFinal(t.Context(), id, f.cfg.Timeout)
+	e, err := f.rec.waitFinal(t.Context(), id, f.tg.Timeout)
 	if err != nil {
 		t.Fatalf("job %s: %v", id, err)
 	}
@@ -134,8 +150,8 @@ func job(key, prefix string) *transcode.Job {
 	}
 }
 
-func testComplete(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testComplete(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	f.put(t, "uploads/clip.mp4", Clip())
 	j := &transcode.Job{
 		Input: transcode.Object{Bucket: InputBucket, Key: "uploads/clip.mp4"},
@@ -248,8 +264,8 @@ func checkOutput(t *testing.T, f *fixture, o transcode.Output, thumbnail bool) {
 	}
 }
 
-func testIdempotency(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testIdempotency(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	f.put(t, "a.mp4", Clip())
 	j := job("a.mp4", "idem/")
 	j.IdempotencyToken = "upload-1"
@@ -274,8 +290,8 @@ func testIdempotency(t *testing.T, cfg Config) {
 	}
 }
 
-func testInvalid(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testInvalid(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	f.put(t, "a.mp4", Clip())
 	tests := map[string]func(j *transcode.Job){
 		"zero by zero":         func(j *transcode.Job) { j.Renditions[0] = transcode.Rendition{Name: "-x"} },
@@ -309,8 +325,8 @@ func testInvalid(t *testing.T, cfg Config) {
 	}
 }
 
-func testNotFound(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testNotFound(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	if _, err := f.tr.Get(t.Context(), "1536964333549-opn151"); !errors.Is(err, transcode.ErrNotFound) {
 		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
 	}
@@ -319,8 +335,8 @@ func testNotFound(t *testing.T, cfg Config) {
 	}
 }
 
-func testBadInputs(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testBadInputs(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	c := Clip()
 	// Every input fails as MediaConvert fails it: 1010 when it cannot be read or is in no
 	// container the service knows (a photo included), 1040 when it is cut short.
@@ -372,8 +388,8 @@ func testBadInputs(t *testing.T, cfg Config) {
 
 // testContainers runs a real clip in each container MediaConvert reads video from (see the
 // package doc): every transcoder completes it.
-func testContainers(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testContainers(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	files, err := containerClips.ReadDir("testdata/containers")
 	if err != nil {
 		t.Fatal(err)
@@ -416,8 +432,8 @@ func testContainers(t *testing.T, cfg Config) {
 // testRotated runs a phone's portrait video: landscape pictures with a matrix turning them a
 // quarter clockwise. Outputs are sized and shown upright, as ffmpeg does and MediaConvert
 // does with the input's Rotate set to AUTO.
-func testRotated(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testRotated(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	phone, err := media.WithRotation(Clip(), 90)
 	if err != nil {
 		t.Fatalf("rotating the clip: %v", err)
@@ -455,15 +471,15 @@ func testRotated(t *testing.T, cfg Config) {
 	}
 }
 
-func testCancel(t *testing.T, cfg Config) {
-	f := newFixture(t, cfg)
+func testCancel(t *testing.T, tg Target) {
+	f := newFixture(t, tg)
 	f.put(t, "hold/clip.mp4", Clip())
 	j := job("hold/clip.mp4", "canceled/")
 	j.Thumbnail = &transcode.Thumbnail{Name: "-t"}
 	id := f.submit(t, j)
 	select {
 	case <-f.gate.entered:
-	case <-time.After(f.cfg.Timeout):
+	case <-time.After(f.tg.Timeout):
 		t.Fatal("the job never read its input")
 	}
 	st, err := f.tr.Get(t.Context(), id)
@@ -498,9 +514,9 @@ func testCancel(t *testing.T, cfg Config) {
 	}
 }
 
-func testConcurrent(t *testing.T, cfg Config) {
+func testConcurrent(t *testing.T, tg Target) {
 	const n = 20
-	f := newFixture(t, cfg)
+	f := newFixture(t, tg)
 	f.put(t, "clip.mp4", Clip())
 	ids := make([]string, n)
 	errs := make([]error, n)
