@@ -436,6 +436,14 @@ func (s *MediaConvert) Complete(id string, in VideoInfo) error {
 	})
 }
 
+// completeWith ends a job as COMPLETE with the outputs it wrote.
+func (s *MediaConvert) completeWith(id string, groups []wireOutputGroupDetail) error {
+	return s.finish(id, func(j *mcJob) {
+		j.wire.Status = string(transcode.StateComplete)
+		j.wire.OutputGroupDetails = groups
+	})
+}
+
 // Fail ends a job as ERROR with the code and message, and publishes the event. A submitted
 // job is started first.
 func (s *MediaConvert) Fail(id string, code int, msg string) error {
@@ -512,6 +520,8 @@ func (s *MediaConvert) eventLocked(j *mcJob) events.JobStateChange {
 				DurationMs: o.DurationInMs,
 				Width:      o.VideoDetails.WidthInPx,
 				Height:     o.VideoDetails.HeightInPx,
+				// MediaConvert reports each video output's average bitrate in the event.
+				AverageBitrate: o.bitrate,
 			})
 		}
 		e.OutputGroups = append(e.OutputGroups, eg)
@@ -594,6 +604,9 @@ func (s *MediaConvert) run(ctx context.Context, id string) {
 				return
 			}
 			written = append(written, o.paths[0])
+			if ct == "video/mp4" && in.Duration > 0 {
+				groups[gi].OutputDetails[oi].bitrate = int64(float64(len(data)*8) / in.Duration.Seconds())
+			}
 		}
 	}
 	s.mu.Lock()
@@ -603,7 +616,7 @@ func (s *MediaConvert) run(ctx context.Context, id string) {
 		cleanup()
 		return
 	}
-	if err := s.Complete(id, in); err != nil {
+	if err := s.completeWith(id, groups); err != nil {
 		cleanup() // canceled while the outputs were written
 	}
 }

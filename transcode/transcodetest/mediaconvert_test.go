@@ -161,6 +161,64 @@ func TestMediaConvertBucketNames(t *testing.T) {
 	}
 }
 
+// The completion event reports each video output's average bitrate (videoDetails.averageBitrate),
+// as MediaConvert's does: the output's size over its duration.
+func TestMediaConvertAverageBitrate(t *testing.T) {
+	bucket := memstorage.New("media", nil)
+	if _, err := storage.PutBytes(t.Context(), bucket, "in/a.mp4", transcodetest.Clip(), nil); err != nil {
+		t.Fatal(err)
+	}
+	pub := make(publisher, 10)
+	srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{Buckets: map[string]storage.Bucket{"media": bucket}, Publisher: pub})
+	t.Cleanup(srv.Close)
+	in := validInput()
+	in.Settings = awsmediaconvert.Settings(&transcode.Job{
+		Input:      transcode.Object{Bucket: "media", Key: "in/a.mp4"},
+		Renditions: []transcode.Rendition{{Name: "-120p", Height: 120}},
+		Thumbnail:  &transcode.Thumbnail{Name: "-t"},
+		Output:     transcode.Destination{Bucket: "media", Prefix: "out/"},
+	})
+	if _, err := newClient(srv).CreateJob(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	var done events.JobStateChange
+	for done.Status != events.JobComplete {
+		select {
+		case e := <-pub:
+			jc, err := events.DecodeJobStateChange(e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if jc.Status == events.JobError {
+				t.Fatalf("job failed: %d %s", jc.ErrorCode, jc.ErrorMessage)
+			}
+			done = jc
+		case <-time.After(time.Minute):
+			t.Fatal("no completion event")
+		}
+	}
+	outs := done.OutputGroups[0].Outputs
+	video, err := storage.GetBytes(t.Context(), bucket, "out/a-120p.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int64(float64(len(video)*8) / transcodetest.ClipDuration.Seconds())
+	if got := outs[0].AverageBitrate; got != want || got == 0 {
+		t.Errorf("averageBitrate of the MP4 = %d, want its size over its duration, %d", got, want)
+	}
+	if got := outs[1].AverageBitrate; got != 0 {
+		t.Errorf("averageBitrate of the frame capture = %d, want none", got)
+	}
+}
+
+// publisher is an events.Publisher passing events on.
+type publisher chan events.Event
+
+func (p publisher) Publish(_ context.Context, e events.Event) error {
+	p <- e
+	return nil
+}
+
 // finals is an events.Publisher passing on the ids of jobs that ended.
 type finals chan string
 

@@ -42,6 +42,10 @@ type wireOutputDetail struct {
 	VideoDetails wireVideoDetails `json:"videoDetails"`
 	// paths are the files written: the event carries them (outputFilePaths), GetJob does not.
 	paths []string
+	// bitrate is the average bitrate, in bits per second, of a video output a job running on
+	// the server's buckets wrote: its size over its duration. The event carries it
+	// (videoDetails.averageBitrate), GetJob does not.
+	bitrate int64
 }
 
 type wireVideoDetails struct {
