@@ -48,30 +48,32 @@ func TestConformanceUnderFaults(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[faultproxy.Fault]int{}
 	requests := 0
-	transcodetest.RunTranscoderTests(t, transcodetest.Config{
-		NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
-		NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
-			srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{
-				Region:    "us-west-2",
-				Publisher: env.Publisher,
-				Buckets:   env.Buckets,
-			})
-			t.Cleanup(srv.Close)
-			proxy := faultproxy.New(t, faultproxy.MediaConvert, srv.URL, &faultproxy.Options{
-				Seed:     faultproxy.TestSeed(t),
-				Rate:     0.1,
-				Eligible: suiteFaults,
-			})
-			t.Cleanup(func() {
-				mu.Lock()
-				defer mu.Unlock()
-				for f, n := range proxy.Counts() {
-					counts[f] += n
-				}
-				requests += proxy.Requests()
-			})
-			return awsmediaconvert.New(throughProxy(t, proxy, faultAttempts), role, nil)
-		},
+	transcodetest.RunTranscoderTests(t, func(t *testing.T) transcodetest.Target {
+		return transcodetest.Target{
+			NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
+			NewTranscoder: func(t *testing.T, env transcodetest.Env) transcode.Transcoder {
+				srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{
+					Region:    "us-west-2",
+					Publisher: env.Publisher,
+					Buckets:   env.Buckets,
+				})
+				t.Cleanup(srv.Close)
+				proxy := faultproxy.New(t, faultproxy.MediaConvert, srv.URL, &faultproxy.Options{
+					Seed:     faultproxy.TestSeed(t),
+					Rate:     0.1,
+					Eligible: suiteFaults,
+				})
+				t.Cleanup(func() {
+					mu.Lock()
+					defer mu.Unlock()
+					for f, n := range proxy.Counts() {
+						counts[f] += n
+					}
+					requests += proxy.Requests()
+				})
+				return awsmediaconvert.New(throughProxy(t, proxy, faultAttempts), role, nil)
+			},
+		}
 	})
 	mu.Lock()
 	defer mu.Unlock()
