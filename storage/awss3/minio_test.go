@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 // no per-user prefix policies of ours, so the target has neither Advance nor User.
 func minioTarget(t *testing.T) storagetest.Target {
 	mio := sharedMinIO(t)
-	return storagetest.Target{Bucket: awss3.New(mio.Client(), mio.NewBucket(t), nil)}
+	return storagetest.Target{Bucket: awss3.New(mio.Client(), mio.NewBucket(t), nil), Departures: storagetest.MinIODepartures}
 }
 
 func TestConformanceMinIO(t *testing.T) {

@@ -53,7 +53,8 @@ type DifferentialOptions struct {
 // must have equal ETags in one store exactly when they do in the other). Keys include
 // unicode, spaces, '+', '%', '?' and runs of '/'. Each seed is a subtest on new buckets from
 // newRef and newUnder; on the first divergence the subtest fails with the seed, the
-// operation's index, the operation and both results, and the flags that replay it.
+// operation's index, the operation and both results, and the flags that replay it. The
+// operations avoid the Departures of the target under test.
 func RunDifferential(t *testing.T, newRef, newUnder func(t *testing.T) Target, opts *DifferentialOptions) {
 	var o DifferentialOptions
 	if opts != nil {
@@ -84,10 +85,14 @@ func RunDifferential(t *testing.T, newRef, newUnder func(t *testing.T) Target, o
 	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			under := newUnder(t)
+			keys := under.usable(nil, diffKeys)
 			d := &differ{
+				keys:  keys,
 				t:     t,
 				ref:   newRef(t).Bucket,
-				under: newUnder(t).Bucket,
+				under: under.Bucket,
+				dep:   under.Departures,
 				rng:   rand.New(rand.NewPCG(seed, seed^0x5e7f00d5)),
 				seed:  seed,
 				ops:   o.Ops,
@@ -120,6 +125,9 @@ var diffDelimiters = []string{"", "", "/", "/", "//", "?", "b"}
 // "ab", whose MD5s are not all f.
 const bogusETag = `"ffffffffffffffffffffffffffffffff"`
 
+// emptyMD5 is the MD5 of no bytes, the ETag of an empty object written in one request.
+const emptyMD5 = "d41d8cd98f00b204e9800998ecf8427e"
+
 // differ runs one seed.
 type differ struct {
 	t          *testing.T
@@ -132,6 +140,15 @@ type differ struct {
 	i          int // the operation being applied
 	// live holds the keys that hold an object, with its ETag in each store.
 	live map[string][2]string
+	// dep are the departures from S3 of the store under test, which the operations avoid.
+	dep *Departures
+	// keys are the keys of diffKeys the store under test takes as S3 does.
+	keys []string
+}
+
+// departs reports whether the store under test departs from S3 for key (or prefix).
+func (d *differ) departs(key string) bool {
+	return d.dep != nil && d.dep.Key != nil && d.dep.Key(key) != ""
 }
 
 // outcome is what one call returned. Before two outcomes are compared, their ETags are
@@ -253,15 +270,22 @@ func (d *differ) key() string {
 		keys := slices.Sorted(maps.Keys(d.live))
 		return keys[d.rng.IntN(len(keys))]
 	}
-	switch d.rng.IntN(60) {
-	case 0:
-		return "" // invalid
-	case 1:
-		return strings.Repeat("k", storage.MaxKeyLength+1) // invalid
-	case 2:
-		return strings.Repeat("é", storage.MaxKeyLength/2) // the longest valid key
+	for {
+		var k string
+		switch d.rng.IntN(60) {
+		case 0:
+			k = "" // invalid
+		case 1:
+			k = strings.Repeat("k", storage.MaxKeyLength+1) // invalid
+		case 2:
+			k = strings.Repeat("é", storage.MaxKeyLength/2) // the longest valid key
+		default:
+			k = d.keys[d.rng.IntN(len(d.keys))]
+		}
+		if !d.departs(k) {
+			return k
+		}
 	}
-	return diffKeys[d.rng.IntN(len(diffKeys))]
 }
 
 // body returns a short body of 'a' and 'b', so equal bodies (and ETags) recur.
@@ -414,8 +438,12 @@ func (d *differ) next() op {
 		default:
 			rng = storage.ByteRange(int64(d.rng.IntN(4)), int64(d.rng.IntN(3)))
 		}
+		rangesDepart := d.dep != nil && d.dep.Ranges != ""
+		if cur, ok := d.live[key]; rangesDepart && ok && strings.Trim(cur[0], `"`) == emptyMD5 {
+			rng = nil
+		}
 		var refMatch, underMatch string
-		if d.rng.IntN(4) == 0 {
+		if d.rng.IntN(4) == 0 && (rng == nil || !rangesDepart) {
 			refMatch, underMatch = d.pickETag(key)
 		}
 		desc := fmt.Sprintf("Get(%q, range %s, IfMatch %s)", key, describeRange(rng), describeMatch(refMatch, underMatch))
@@ -463,7 +491,11 @@ func (d *differ) next() op {
 				if o.Replace == nil {
 					o.Replace = &storage.PutOptions{}
 				}
-				switch d.rng.IntN(5) {
+				n := d.rng.IntN(5)
+				if d.dep != nil && d.dep.CopyConditions != "" {
+					n = 4 // the store under test ignores them
+				}
+				switch n {
 				case 0:
 					o.Replace.IfAbsent = true
 				case 1, 2:
@@ -487,8 +519,12 @@ func (d *differ) next() op {
 			return outcome{Err: errClass(err), Info: infoOf(info)}
 		}, dst, ""}
 	default: // List, every page
+		prefix := diffPrefixes[d.rng.IntN(len(diffPrefixes))]
+		for d.departs(prefix) {
+			prefix = diffPrefixes[d.rng.IntN(len(diffPrefixes))]
+		}
 		lo := storage.ListOptions{
-			Prefix:    diffPrefixes[d.rng.IntN(len(diffPrefixes))],
+			Prefix:    prefix,
 			Delimiter: diffDelimiters[d.rng.IntN(len(diffDelimiters))],
 			PageSize:  []int{0, 1, 2, 3, 5, -1, storage.MaxPageSize + 1}[d.rng.IntN(7)],
 		}
@@ -496,6 +532,9 @@ func (d *differ) next() op {
 			if d.rng.IntN(3) > 0 {
 				lo.PageSize = 1 // keep invalid sizes rare
 			}
+		}
+		if d.dep != nil && d.dep.ListPaging != "" && lo.PageSize > 0 && lo.PageSize <= storage.MaxPageSize {
+			lo.PageSize = 0 // one page: the store under test pages wrongly
 		}
 		desc := fmt.Sprintf("List(prefix %q, delimiter %q, page size %d)", lo.Prefix, lo.Delimiter, lo.PageSize)
 		return op{desc, func(b storage.Bucket, _ bool) outcome {
