@@ -15,15 +15,21 @@
 // Update of an expired item deletes it first (conditionally) and then applies the changes to
 // a fresh item, as the in-memory adapter does.
 //
-// A conditional Put or Create whose answer is lost (DynamoDB applied it, the connection
-// dropped, the SDK sent it again) fails its condition against its own result on the retry.
-// When a retry fails its condition, the item is read back (strongly consistent): if it is,
-// attribute for attribute, the item written, the write succeeded and is reported so; a Create
-// never reports ErrAlreadyExists, nor a versioned Put ErrVersionConflict, against itself. The
-// wire cannot tell that apart from another writer having stored the very same item meanwhile:
-// then too the write is reported as done. Items that must have a single creator (a lease, an
-// idempotency record) should hold something of their writer's own, such as a random token,
-// which makes any other writer's item differ.
+// A write whose answer is lost (DynamoDB may have applied it, the connection dropped or a 5xx
+// came back, the SDK sent it again) can fail its condition against its own result on the
+// retry. Create and conditional Delete tell that case apart: when the retry after such an
+// attempt fails its condition, the item is read back (strongly consistent), and a Create that
+// finds, attribute for attribute, the item it wrote, or a Delete that finds no item, reports
+// success; a Create never reports ErrAlreadyExists against its own first attempt. The wire
+// cannot tell that apart from another writer having stored the very same item meanwhile (then
+// too the Create reports success), so items that must have a single creator (a lease, an
+// idempotency record) should hold something of their writer's own, such as a random token.
+// A versioned Put, and an Update, whose answer was lost report ErrVersionConflict (or
+// ErrConditionFailed) on the retry even when the stored item is their own: concurrent
+// read-modify-write loops often write identical items (a counter moved from 6 to 7 by two
+// writers), and counting another's write as one's own would lose an update silently. A
+// caller that gets a conflict re-reads, as it does for any conflict; where applying a change
+// twice matters, the change carries an idempotency key (runtime/idempotency).
 //
 // Batch calls split their work into requests of 100 keys (BatchGetItem) and 25 writes
 // (BatchWriteItem) and resend unprocessed keys and writes with exponential backoff until
@@ -262,10 +268,10 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
 	}
-	var tries attempts
-	if _, err := t.client.PutItem(ctx, in, tries.option); err != nil {
+	var unknown unknownOutcomes
+	if _, err := t.client.PutItem(ctx, in, unknown.option); err != nil {
 		k, kerr := item.KeyItem(t.schema, key)
-		if in.ConditionExpression == nil || kerr != nil || !t.ownWrite(ctx, err, &tries, k, it) {
+		if !create || kerr != nil || !t.ownWrite(ctx, err, &unknown, k, it) {
 			return t.failure(op, key, err, onCondition)
 		}
 	}
@@ -303,8 +309,11 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
 	}
-	if _, err := t.client.DeleteItem(ctx, in); err != nil {
-		return t.failure("delete", key, err, table.ErrConditionFailed)
+	var unknown unknownOutcomes
+	if _, err := t.client.DeleteItem(ctx, in, unknown.option); err != nil {
+		if in.ConditionExpression == nil || !t.ownWrite(ctx, err, &unknown, k, nil) {
+			return t.failure("delete", key, err, table.ErrConditionFailed)
+		}
 	}
 	return nil
 }

@@ -115,7 +115,8 @@ func loseFirst(target string, f faultproxy.Fault) func(r *http.Request, n int) f
 
 // TestLostAnswers writes when DynamoDB applied the write but its answer was lost, so the SDK's
 // retry meets the write's own result: a Create must not fail against the item it created, nor
-// a versioned Put against the version it wrote.
+// a conditional Delete against its own deletion; a versioned Put reports a conflict, as the
+// package doc explains.
 func TestLostAnswers(t *testing.T) {
 	s := tabletest.Versioned
 	newTable := func(t *testing.T, choose func(*http.Request, int) faultproxy.Fault) (lossy, direct table.Table[tabletest.Item]) {
@@ -163,16 +164,52 @@ func TestLostAnswers(t *testing.T) {
 		if err := direct.Put(t.Context(), &first, nil); err != nil {
 			t.Fatal(err)
 		}
+		// What the caller sees, as the package doc says: a conflict, with its own item
+		// stored.
 		next := first
 		next.Note = "v2"
-		if err := lossy.Put(t.Context(), &next, nil); err != nil {
-			t.Fatalf("versioned Put whose answer was lost = %v, want nil", err)
-		}
-		if next.Version != 2 {
-			t.Errorf("Put set version %d, want 2", next.Version)
+		if err := lossy.Put(t.Context(), &next, nil); !errors.Is(err, table.ErrVersionConflict) {
+			t.Fatalf("versioned Put whose answer was lost = %v, want ErrVersionConflict", err)
 		}
 		if got := get(t, direct); got.Note != "v2" || got.Version != 2 {
 			t.Errorf("stored %+v", got)
+		}
+	})
+	t.Run("ConditionalDelete", func(t *testing.T) {
+		lossy, direct := newTable(t, loseFirst("DeleteItem", faultproxy.ResetAfterProcessing))
+		first := tabletest.Item{PK: "a", SK: "1", Note: "v1"}
+		if err := direct.Put(t.Context(), &first, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := lossy.Delete(t.Context(), key, &table.DeleteOptions{If: table.Equal("version", 1)}); err != nil {
+			t.Fatalf("conditional Delete whose answer was lost = %v, want nil", err)
+		}
+		if _, err := direct.Get(t.Context(), key, nil); !errors.Is(err, table.ErrNotFound) {
+			t.Errorf("Get after Delete = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("ConditionalDeleteMismatch", func(t *testing.T) {
+		// The condition is false and the item stays: a real failure, lost attempt or not.
+		lossy, direct := newTable(t, loseFirst("DeleteItem", faultproxy.ResetBeforeRequest))
+		first := tabletest.Item{PK: "a", SK: "1", Note: "v1"}
+		if err := direct.Put(t.Context(), &first, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := lossy.Delete(t.Context(), key, &table.DeleteOptions{If: table.Equal("version", 7)}); !errors.Is(err, table.ErrConditionFailed) {
+			t.Errorf("Delete with a false condition = %v, want ErrConditionFailed", err)
+		}
+	})
+	t.Run("CreateThrottled", func(t *testing.T) {
+		// A throttled attempt was not applied: a retry that fails its condition met another
+		// writer's item, even an identical one.
+		lossy, direct := newTable(t, loseFirst("PutItem", faultproxy.Throttle))
+		other := tabletest.Item{PK: "a", SK: "1", Note: "same"}
+		if err := direct.Create(t.Context(), &other); err != nil {
+			t.Fatal(err)
+		}
+		it := tabletest.Item{PK: "a", SK: "1", Note: "same"}
+		if err := lossy.Create(t.Context(), &it); !errors.Is(err, table.ErrAlreadyExists) {
+			t.Errorf("Create after a throttled attempt = %v, want ErrAlreadyExists", err)
 		}
 	})
 	t.Run("CreateOverAnother", func(t *testing.T) {
