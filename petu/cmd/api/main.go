@@ -1,5 +1,5 @@
 // Command api is petu's API as a Lambda function behind a Function URL: petu.App.API served
-// through petu.FunctionURL and started with servous's runtime.
+// by servous's runtime/httpfn.
 //
 // Build it as Lambda runs it:
 //
@@ -11,9 +11,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/servous/servous/petu"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
-	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/runtime/httpfn"
 )
 
 func main() {
@@ -22,5 +21,5 @@ func main() {
 		slog.Error("petu api: init", slog.Any("error", err))
 		os.Exit(1)
 	}
-	runtime.Start(petu.FunctionURL(app.API()), nil)
+	httpfn.Start(app.API(), &httpfn.Options{Source: httpfn.FunctionURL})
 }

@@ -3,7 +3,6 @@ package awsapp_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -25,9 +23,7 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
-	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/servous/servous/events"
@@ -36,6 +32,7 @@ import (
 	"github.com/servous/servous/petu"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/runtime/httpfn"
 	"github.com/servous/servous/runtime/runtimetest"
 	"github.com/servous/servous/storage"
 	"github.com/servous/servous/storage/awss3"
@@ -310,7 +307,7 @@ func memStack(t *testing.T, issuer *memidentity.Issuer) *stack {
 	}
 	opts := &runtime.Options{Logger: logger, Metrics: &runtime.MetricsOptions{Writer: io.Discard}}
 	return &stack{
-		api:          runtime.NewLocal(runtime.NewHandler(petu.FunctionURL(app.API()), opts), &runtime.LocalOptions{FunctionName: "petu-api"}),
+		api:          runtime.NewLocal(httpfn.NewHandler(app.API(), &httpfn.Options{Source: httpfn.FunctionURL, Runtime: opts}), &runtime.LocalOptions{FunctionName: "petu-api"}),
 		onUpload:     runtime.NewLocal(runtime.NewHandler(app.OnUpload, opts), &runtime.LocalOptions{FunctionName: "petu-on-upload"}),
 		onTranscoded: runtime.NewLocal(runtime.NewHandler(app.OnTranscoded, opts), &runtime.LocalOptions{FunctionName: "petu-on-transcoded"}),
 		client:       srv.Client(),
@@ -336,13 +333,14 @@ type outcome struct {
 // deletes it, checking each step against the stack's resources.
 func runFlow(t *testing.T, ctx context.Context, s *stack, issuer *memidentity.Issuer) outcome {
 	var out outcome
-	apiSrv := httptest.NewServer(functionURL(s.api))
-	t.Cleanup(apiSrv.Close)
+	// The API behind its Function URL (auth type NONE, buffered): each request becomes the
+	// invocation payload Lambda sends, and the function's answer the HTTP response.
+	viaURL := &http.Client{Transport: &httpfn.Transport{Handler: s.api, Source: httpfn.FunctionURL}}
 	token, err := issuer.Issue(memidentity.Claims{Subject: "108378460427152693140", Audience: audience, Name: "Ada", Email: "ada@example.com", EmailVerified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &apiClient{t: t, ctx: ctx, base: apiSrv.URL, token: token}
+	api := &apiClient{t: t, ctx: ctx, client: viaURL, token: token}
 
 	// Sign in and ask for an upload form.
 	clip := transcodetest.Clip()
@@ -352,7 +350,7 @@ func runFlow(t *testing.T, ctx context.Context, s *stack, issuer *memidentity.Is
 	if err != nil || videoID != up.VideoID || fileName != "clip.mp4" {
 		t.Fatalf("upload key %q (video %q): %v", up.Key, up.VideoID, err)
 	}
-	unauthorized := &apiClient{t: t, ctx: ctx, base: apiSrv.URL, token: "not-a-token"}
+	unauthorized := &apiClient{t: t, ctx: ctx, client: viaURL, token: "not-a-token"}
 	unauthorized.do(http.MethodGet, "/api/videos", nil, http.StatusUnauthorized, nil)
 
 	// The form is signed with the user's own credentials: it lets the file in under the user's
@@ -668,11 +666,14 @@ func invoke(t *testing.T, ctx context.Context, fn invoker, payload []byte) {
 
 // apiClient calls the API as the site does, with the user's sign-in token.
 type apiClient struct {
-	t     *testing.T
-	ctx   context.Context
-	base  string
-	token string
+	t      *testing.T
+	ctx    context.Context
+	client *http.Client
+	token  string
 }
+
+// apiURL is the API's Function URL.
+const apiURL = "https://petuapi0123456789abcdef.lambda-url." + region + ".on.aws"
 
 func (c *apiClient) do(method, path string, in any, wantStatus int, out any) {
 	c.t.Helper()
@@ -684,7 +685,7 @@ func (c *apiClient) do(method, path string, in any, wantStatus int, out any) {
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(c.ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(c.ctx, method, apiURL+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -692,7 +693,7 @@ func (c *apiClient) do(method, path string, in any, wantStatus int, out any) {
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.client.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -709,112 +710,6 @@ func (c *apiClient) do(method, path string, in any, wantStatus int, out any) {
 			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
 		}
 	}
-}
-
-// functionURL serves HTTP as a Lambda Function URL (auth type NONE, buffered) does: each request
-// becomes the invocation payload Lambda sends (version 2.0), and the function's answer the HTTP
-// response. A function error is a 502, as Function URLs answer it.
-func functionURL(fn invoker) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		now := time.Now()
-		host, _, _ := strings.Cut(r.Host, ":")
-		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-		e := lambdaevents.LambdaFunctionURLRequest{
-			Version:        "2.0",
-			RawPath:        r.URL.EscapedPath(),
-			RawQueryString: r.URL.RawQuery,
-			Headers: map[string]string{
-				"host": r.Host, "x-forwarded-for": ip, "x-forwarded-proto": "http",
-			},
-			RequestContext: lambdaevents.LambdaFunctionURLRequestContext{
-				AccountID:    "anonymous",
-				RequestID:    fmt.Sprintf("%x", now.UnixNano()),
-				APIID:        host,
-				DomainName:   r.Host,
-				DomainPrefix: host,
-				Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
-				TimeEpoch:    now.UnixMilli(),
-				HTTP: lambdaevents.LambdaFunctionURLRequestContextHTTPDescription{
-					Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent(),
-				},
-			},
-		}
-		for k, vs := range r.Header {
-			if k == "Cookie" {
-				for _, v := range vs {
-					for _, c := range strings.Split(v, ";") {
-						e.Cookies = append(e.Cookies, strings.TrimSpace(c))
-					}
-				}
-				continue
-			}
-			e.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
-		}
-		if len(r.URL.Query()) > 0 {
-			e.QueryStringParameters = map[string]string{}
-			for k, vs := range r.URL.Query() {
-				e.QueryStringParameters[k] = strings.Join(vs, ",")
-			}
-		}
-		if len(body) > 0 {
-			if textual(r.Header.Get("Content-Type")) && utf8.Valid(body) {
-				e.Body = string(body)
-			} else {
-				e.Body, e.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-			}
-		}
-		payload, err := json.Marshal(e)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		answer, err := fn.Invoke(r.Context(), payload)
-		if err != nil {
-			http.Error(w, "Internal Server Error", http.StatusBadGateway)
-			return
-		}
-		var fnErr struct {
-			ErrorMessage string `json:"errorMessage"`
-			ErrorType    string `json:"errorType"`
-		}
-		if json.Unmarshal(answer, &fnErr) == nil && fnErr.ErrorMessage != "" {
-			http.Error(w, "Internal Server Error", http.StatusBadGateway)
-			return
-		}
-		var res lambdaevents.LambdaFunctionURLResponse
-		if err := json.Unmarshal(answer, &res); err != nil || res.StatusCode == 0 {
-			http.Error(w, "Internal Server Error", http.StatusBadGateway)
-			return
-		}
-		out := []byte(res.Body)
-		if res.IsBase64Encoded {
-			if out, err = base64.StdEncoding.DecodeString(res.Body); err != nil {
-				http.Error(w, "Internal Server Error", http.StatusBadGateway)
-				return
-			}
-		}
-		for k, v := range res.Headers {
-			w.Header().Set(k, v)
-		}
-		for _, c := range res.Cookies {
-			w.Header().Add("Set-Cookie", c)
-		}
-		w.WriteHeader(res.StatusCode)
-		w.Write(out)
-	})
-}
-
-// textual reports whether Lambda passes a body of this content type as text rather than
-// base64.
-func textual(contentType string) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	return strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "application/xml" ||
-		mt == "application/x-www-form-urlencoded" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml")
 }
 
 // callLog notes the AWS actions each function's requests need, as IAM would check them. The
