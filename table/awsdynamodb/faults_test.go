@@ -70,30 +70,35 @@ func TestConformanceUnderFaults(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[faultproxy.Fault]int{}
 	requests := 0
-	tabletest.RunTableTests(t, func(t *testing.T, s table.Schema) table.Table[tabletest.Item] {
-		name := tableName(t)
-		if err := dynalite.CreateTable(t.Context(), name, s); err != nil {
-			t.Fatal(err)
+	tabletest.RunTableTests(t, func(t *testing.T) tabletest.Target {
+		return tabletest.Target{
+			Writers: 8,
+			NewTable: func(t *testing.T, s table.Schema) table.Table[tabletest.Item] {
+				name := tableName(t)
+				if err := dynalite.CreateTable(t.Context(), name, s); err != nil {
+					t.Fatal(err)
+				}
+				proxy := faultproxy.New(t, faultproxy.DynamoDB, dynalite.Endpoint, &faultproxy.Options{
+					Seed:     faultproxy.TestSeed(t),
+					Rate:     0.1,
+					Eligible: suiteFaults,
+				})
+				t.Cleanup(func() {
+					mu.Lock()
+					defer mu.Unlock()
+					for f, n := range proxy.Counts() {
+						counts[f] += n
+					}
+					requests += proxy.Requests()
+				})
+				tb, err := awsdynamodb.New[tabletest.Item](faultyClient(proxy), name, &awsdynamodb.Options{Schema: &s})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tb
+			},
 		}
-		proxy := faultproxy.New(t, faultproxy.DynamoDB, dynalite.Endpoint, &faultproxy.Options{
-			Seed:     faultproxy.TestSeed(t),
-			Rate:     0.1,
-			Eligible: suiteFaults,
-		})
-		t.Cleanup(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			for f, n := range proxy.Counts() {
-				counts[f] += n
-			}
-			requests += proxy.Requests()
-		})
-		tb, err := awsdynamodb.New[tabletest.Item](faultyClient(proxy), name, &awsdynamodb.Options{Schema: &s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tb
-	}, &tabletest.Config{Writers: 8})
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("%d requests, faults injected: %v", requests, counts)

@@ -4,8 +4,9 @@
 //
 // # Conformance
 //
-// RunTableTests runs every behaviour of the table.Table contract as subtests against tables
-// the caller's constructor makes: reads and writes, conditions, optimistic versioning under
+// RunTableTests runs every behaviour of the table.Table contract as subtests, calling the
+// caller's function once per subtest for a Target, whose NewTable makes the tables of each
+// schema the subtest needs: reads and writes, conditions, optimistic versioning under
 // contention, racing creates, updates, queries across pages in both directions, batches of
 // 1,000 items, DynamoDB's item and key size limits, and expiry.
 //
@@ -85,58 +86,70 @@ var (
 // prepare tables in advance.
 var Schemas = []table.Schema{Versioned, Plain, NumberSort, BinarySort, BinaryPartition}
 
-// NewTable makes an empty table of Items with the schema. Each call must return a table no
-// other call shares.
-type NewTable func(t *testing.T, s table.Schema) table.Table[Item]
-
-// Config tunes the suite for slower adapters without dropping any behaviour.
-type Config struct {
+// Target is what the suite needs of an adapter in one subtest.
+type Target struct {
+	// NewTable makes an empty table of Items with the schema, for the test or subtest t.
+	// Each call must return a table no other call shares.
+	NewTable func(t *testing.T, s table.Schema) table.Table[Item]
 	// Writers is the number of goroutines contending in the versioned counter and
-	// racing-create tests; zero means 16.
+	// racing-create tests, for slower adapters; zero means 16.
 	Writers int
 }
 
-// RunTableTests runs the conformance suite against tables from newTable. cfg may be nil.
-func RunTableTests(t *testing.T, newTable NewTable, cfg *Config) {
-	var c Config
-	if cfg != nil {
-		c = *cfg
+// RunTableTests runs the conformance suite. newTarget is called once per subtest.
+func RunTableTests(t *testing.T, newTarget func(t *testing.T) Target) {
+	tests := []struct {
+		name string
+		fn   func(s *suite, t *testing.T)
+	}{
+		{"GetPut", (*suite).testGetPut},
+		{"Copies", (*suite).testCopies},
+		{"Create", (*suite).testCreate},
+		{"Delete", (*suite).testDelete},
+		{"Conditions", (*suite).testConditions},
+		{"Versioning", (*suite).testVersioning},
+		{"VersionZeroOverUnversioned", (*suite).testVersionZeroOverUnversioned},
+		{"VersionLimit", (*suite).testVersionLimit},
+		{"VersionedCounter", (*suite).testVersionedCounter},
+		{"RacingCreates", (*suite).testRacingCreates},
+		{"Update", (*suite).testUpdate},
+		{"Query", (*suite).testQuery},
+		{"QueryPages", (*suite).testQueryPages},
+		{"QueryLimits", (*suite).testQueryLimits},
+		{"Cursors", (*suite).testCursors},
+		{"FullLastPage", (*suite).testFullLastPage},
+		{"QueryNumberSort", (*suite).testQueryNumberSort},
+		{"QueryBinarySort", (*suite).testQueryBinarySort},
+		{"PartitionOnly", (*suite).testPartitionOnly},
+		{"Batch", (*suite).testBatch},
+		{"ItemSize", (*suite).testItemSize},
+		{"KeyLimits", (*suite).testKeyLimits},
+		{"Expiry", (*suite).testExpiry},
+		{"InvalidArguments", (*suite).testInvalidArguments},
+		{"Values", (*suite).testValues},
+		{"Canceled", (*suite).testCanceled},
 	}
-	if c.Writers <= 0 {
-		c.Writers = 16
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := newTarget(t)
+			if tg.NewTable == nil {
+				t.Fatal("tabletest: Target.NewTable is nil")
+			}
+			if tg.Writers <= 0 {
+				tg.Writers = 16
+			}
+			tt.fn(&suite{tg: tg}, t)
+		})
 	}
-	s := &suite{newTable: newTable, cfg: c}
-	t.Run("GetPut", s.testGetPut)
-	t.Run("Copies", s.testCopies)
-	t.Run("Create", s.testCreate)
-	t.Run("Delete", s.testDelete)
-	t.Run("Conditions", s.testConditions)
-	t.Run("Versioning", s.testVersioning)
-	t.Run("VersionZeroOverUnversioned", s.testVersionZeroOverUnversioned)
-	t.Run("VersionLimit", s.testVersionLimit)
-	t.Run("VersionedCounter", s.testVersionedCounter)
-	t.Run("RacingCreates", s.testRacingCreates)
-	t.Run("Update", s.testUpdate)
-	t.Run("Query", s.testQuery)
-	t.Run("QueryPages", s.testQueryPages)
-	t.Run("QueryLimits", s.testQueryLimits)
-	t.Run("Cursors", s.testCursors)
-	t.Run("FullLastPage", s.testFullLastPage)
-	t.Run("QueryNumberSort", s.testQueryNumberSort)
-	t.Run("QueryBinarySort", s.testQueryBinarySort)
-	t.Run("PartitionOnly", s.testPartitionOnly)
-	t.Run("Batch", s.testBatch)
-	t.Run("ItemSize", s.testItemSize)
-	t.Run("KeyLimits", s.testKeyLimits)
-	t.Run("Expiry", s.testExpiry)
-	t.Run("InvalidArguments", s.testInvalidArguments)
-	t.Run("Values", s.testValues)
-	t.Run("Canceled", s.testCanceled)
 }
 
 type suite struct {
-	newTable NewTable
-	cfg      Config
+	tg Target
+}
+
+func (s *suite) newTable(t *testing.T, sc table.Schema) table.Table[Item] {
+	t.Helper()
+	return s.tg.NewTable(t, sc)
 }
 
 // String formats the item for messages, showing N's value rather than its address.

@@ -180,7 +180,7 @@ func (s *suite) testVersionedCounter(t *testing.T) {
 	if err := tb.Create(ctx, &Item{PK: "counter", SK: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	n := s.cfg.Writers
+	n := s.tg.Writers
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	conflicts := make(chan int, n)
@@ -220,7 +220,7 @@ func (s *suite) testVersionedCounter(t *testing.T) {
 
 func (s *suite) testRacingCreates(t *testing.T) {
 	tb := s.newTable(t, Versioned)
-	n := s.cfg.Writers
+	n := s.tg.Writers
 	var wg sync.WaitGroup
 	results := make(chan error, n)
 	start := make(chan struct{})
