@@ -158,6 +158,10 @@ type FormOptions struct {
 	Expiry time.Duration
 	// MaxSize is the largest file the store accepts, in bytes; 0 means DefaultMaxFormSize.
 	MaxSize int64
+	// MinSize is the smallest file the store accepts, in bytes; 0 accepts an empty file. With
+	// MinSize equal to MaxSize the store accepts a file of exactly that size and no other
+	// (S3's content-length-range condition).
+	MinSize int64
 	// ContentType, when set, is the only content type the store accepts; the form's fields
 	// carry it.
 	ContentType string

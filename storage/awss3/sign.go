@@ -85,7 +85,7 @@ func (b *Bucket) UploadForm(ctx context.Context, key string, opts *storage.FormO
 		return nil, fmt.Errorf("awss3: upload form %q: %w", key, err)
 	}
 	extra := map[string]string{}
-	conditions := []any{[]any{"content-length-range", 0, o.MaxSize}}
+	conditions := []any{[]any{"content-length-range", o.MinSize, o.MaxSize}}
 	switch {
 	case o.ContentType != "":
 		extra["Content-Type"] = o.ContentType

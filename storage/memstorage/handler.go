@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -162,8 +163,15 @@ func parseRange(h string) (*storage.Range, bool) {
 		return storage.FromOffset(a), true
 	}
 	z, err := strconv.ParseInt(last, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && strings.Trim(last, "0123456789") == "" {
+		// A last position past any object's end reads to the end, as S3 clamps it.
+		return storage.FromOffset(a), true
+	}
 	if err != nil || z < a {
 		return nil, false
+	}
+	if z-a == math.MaxInt64 {
+		return storage.FromOffset(a), true // its length, z-a+1, is past int64
 	}
 	return storage.ByteRange(a, z-a+1), true
 }

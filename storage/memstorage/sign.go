@@ -156,7 +156,7 @@ func (b *Bucket) uploadForm(ctx context.Context, key string, opts *storage.FormO
 	}
 	expires := now.Add(o.Expiry)
 	policy, fields := s3form.Build(s3form.Spec{
-		Bucket: b.name, Key: key, Expires: expires, MaxSize: o.MaxSize,
+		Bucket: b.name, Key: key, Expires: expires, MinSize: o.MinSize, MaxSize: o.MaxSize,
 		ContentType: o.ContentType, ContentTypePrefix: o.ContentTypePrefix, Fields: extra,
 	})
 	fields["policy"] = policy

@@ -123,6 +123,7 @@ func RunBucketTests(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"SignedURLExpiryLimit", testSignedURLExpiryLimit},
 		{"UploadForm", testUploadForm},
 		{"UploadFormRefusals", testUploadFormRefusals},
+		{"UploadFormExactSize", testUploadFormExactSize},
 		{"UserCredentials", testUserCredentials},
 	}
 	for _, tt := range tests {

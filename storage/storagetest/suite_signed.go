@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -235,6 +236,34 @@ func testUploadForm(t *testing.T, tg Target) {
 	}
 	if code, _ := post(t, tg, form, "html", "text/html"); code != http.StatusForbidden {
 		t.Errorf("POST with a type outside the prefix = %d, want 403", code)
+	}
+}
+
+// testUploadFormExactSize signs a form whose content-length-range is one size, as an app does for
+// a file whose size the user declared: a file of any other size, empty included, is refused.
+func testUploadFormExactSize(t *testing.T, tg Target) {
+	ctx, b := t.Context(), tg.Bucket
+	form, err := b.UploadForm(ctx, "uploads/exact", &storage.FormOptions{MinSize: 10, MaxSize: 10, Expiry: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body, code string
+	}{{"", "EntityTooSmall"}, {"123456789", "EntityTooSmall"}, {"12345678901", "EntityTooLarge"}} {
+		if code, resp := post(t, tg, form, tc.body, ""); code != http.StatusBadRequest || !strings.Contains(resp, tc.code) {
+			t.Errorf("POST of %d bytes to a 10-byte form = %d %s, want 400 %s", len(tc.body), code, resp, tc.code)
+		}
+	}
+	if ok, _ := storage.Exists(ctx, b, "uploads/exact"); ok {
+		t.Error("a refused upload created the object")
+	}
+	if code, resp := post(t, tg, form, "1234567890", ""); code/100 != 2 {
+		t.Errorf("POST of the declared 10 bytes = %d %s", code, resp)
+	}
+	for _, o := range []storage.FormOptions{{MinSize: -1}, {MinSize: 11, MaxSize: 10}} {
+		if _, err := b.UploadForm(ctx, "uploads/exact", &o); !errors.Is(err, storage.ErrInvalidArgument) {
+			t.Errorf("UploadForm with MinSize %d, MaxSize %d: %v, want ErrInvalidArgument", o.MinSize, o.MaxSize, err)
+		}
 	}
 }
 

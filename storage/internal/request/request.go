@@ -94,6 +94,9 @@ func Form(o *storage.FormOptions) (storage.FormOptions, error) {
 	case f.MaxSize < 0:
 		return f, fmt.Errorf("%w: max size %d", storage.ErrInvalidArgument, f.MaxSize)
 	}
+	if f.MinSize < 0 || f.MinSize > f.MaxSize {
+		return f, fmt.Errorf("%w: min size %d with max size %d", storage.ErrInvalidArgument, f.MinSize, f.MaxSize)
+	}
 	if f.ContentType != "" && f.ContentTypePrefix != "" {
 		return f, fmt.Errorf("%w: both ContentType and ContentTypePrefix", storage.ErrInvalidArgument)
 	}
