@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -23,7 +24,8 @@ const maxRequestBody = 16 << 10
 // API returns the app's HTTP API. In AWS it is served through a Lambda Function URL; locally
 // petu/cmd/petu mounts it as it is.
 //
-//	POST   /api/uploads      {"fileName", "contentType", "size"} → an upload form for the browser
+//	POST   /api/uploads      {"fileName", "contentType", "size"} → an upload form for the browser,
+//	                         for a file of exactly that size
 //	GET    /api/videos       ?limit=&cursor= → the caller's videos, newest first
 //	GET    /api/videos/{id}  → one video
 //	DELETE /api/videos/{id}  → removes the video, its source and its renditions
@@ -44,13 +46,13 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, id identity.Iden
 // authed swaps the request's bearer token for the caller's identity before calling h.
 func (a *App) authed(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="petu"`)
 			writeError(w, http.StatusUnauthorized, "sign in first: no bearer token")
 			return
 		}
-		id, err := a.logins.identity(r.Context(), strings.TrimSpace(token))
+		id, err := a.logins.identity(r.Context(), token)
 		switch {
 		case err == nil:
 			h(w, r, id)
@@ -66,6 +68,46 @@ func (a *App) authed(h authedHandler) http.HandlerFunc {
 	}
 }
 
+// bearerToken returns the token of an "Authorization: Bearer <token>" header. The scheme's name
+// is case-insensitive (RFC 9110, section 11.1), so "bearer" and "BEARER" are Bearer too.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// decodeJSON reads the request's body into v: one JSON value of v's shape, no field v does not
+// have and nothing after it, so that a client's mistake (a misspelt field, two objects sent as
+// one) is answered rather than silently half-read. On an error it has answered the request.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("unexpected data after the JSON value")
+			if errors.As(terr, new(*http.MaxBytesError)) {
+				err = terr
+			}
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body: larger than %d bytes", tooLarge.Limit))
+	case errors.Is(err, io.EOF):
+		writeError(w, http.StatusBadRequest, "body: empty; want a JSON object")
+	default:
+		writeError(w, http.StatusBadRequest, "body: "+strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return false
+}
+
 // UploadRequest is the body of POST /api/uploads.
 type UploadRequest struct {
 	FileName    string `json:"fileName"`
@@ -75,8 +117,9 @@ type UploadRequest struct {
 
 // UploadResponse answers POST /api/uploads: the browser posts the file with Form.
 type UploadResponse struct {
-	VideoID string      `json:"videoId"`
-	Key     string      `json:"key"`
+	VideoID string `json:"videoId"`
+	Key     string `json:"key"`
+	// MaxSize is the size the form takes: the declared size, no more and no less.
 	MaxSize int64       `json:"maxSize"`
 	Form    *UploadForm `json:"form"`
 }
@@ -90,15 +133,20 @@ type UploadForm struct {
 
 func (a *App) createUpload(w http.ResponseWriter, r *http.Request, id identity.Identity) {
 	var req UploadRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody)).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	if !decodeJSON(w, r, &req) {
 		return
 	}
 	switch {
 	case !strings.HasPrefix(req.ContentType, "video/"):
 		writeError(w, http.StatusBadRequest, "only videos can be uploaded (content type video/*)")
 		return
-	case req.Size < 0 || req.Size > a.cfg.MaxUploadSize:
+	case req.Size < 0:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("size %d: want the file's size in bytes", req.Size))
+		return
+	case req.Size == 0:
+		writeError(w, http.StatusBadRequest, "the file is empty (size 0)")
+		return
+	case req.Size > a.cfg.MaxUploadSize:
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("videos are limited to %d bytes", a.cfg.MaxUploadSize))
 		return
 	}
@@ -106,8 +154,11 @@ func (a *App) createUpload(w http.ResponseWriter, r *http.Request, id identity.I
 	key := uploadKey(id.ID, videoID, cleanFileName(req.FileName))
 	creds := id.Credentials
 	form, err := a.Uploads.UploadForm(r.Context(), key, &storage.FormOptions{
-		Expiry:      a.cfg.UploadExpiry,
-		MaxSize:     a.cfg.MaxUploadSize,
+		Expiry: a.cfg.UploadExpiry,
+		// The bucket takes the declared size and no other, so the size the API checked is the
+		// size stored.
+		MinSize:     req.Size,
+		MaxSize:     req.Size,
 		ContentType: req.ContentType,
 		Credentials: &creds,
 	})
@@ -118,7 +169,7 @@ func (a *App) createUpload(w http.ResponseWriter, r *http.Request, id identity.I
 	writeJSON(w, http.StatusOK, UploadResponse{
 		VideoID: videoID,
 		Key:     key,
-		MaxSize: a.cfg.MaxUploadSize,
+		MaxSize: req.Size,
 		Form:    &UploadForm{URL: form.URL, Fields: form.Fields, Expires: form.Expires},
 	})
 }

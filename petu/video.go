@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -73,7 +74,6 @@ var (
 	// identityIDPattern is Cognito's identity id: a region, a colon and a GUID.
 	identityIDPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	videoIDPattern    = regexp.MustCompile(`^[0-9a-f]{20}$`)
-	fileNamePattern   = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
 
 // newVideoID returns an id that sorts by creation time: 12 hex digits of Unix milliseconds, then
@@ -86,29 +86,33 @@ func newVideoID(now time.Time) string {
 	return fmt.Sprintf("%012x%s", now.UnixMilli(), hex.EncodeToString(b[:]))
 }
 
-// cleanFileName keeps what is safe of a file name for a key and a download: letters, digits,
-// '.', '-' and '_', with anything else turned into '-'.
+// cleanFileName keeps what is safe of a file name for a key and a download: letters and digits
+// of any script (a name in Cyrillic or Japanese stays readable), combining marks, '.', '-' and
+// '_', with anything else — spaces, slashes, controls, bidirectional overrides — turned into '-'.
+// It keeps at most maxFileName bytes, never cutting a letter in two.
 func cleanFileName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
 	var b strings.Builder
 	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
+		if r == utf8.RuneError || !fileNameRune(r) {
+			r = '-'
 		}
-		if b.Len() >= maxFileName {
+		if b.Len()+utf8.RuneLen(r) > maxFileName {
 			break
 		}
+		b.WriteRune(r)
 	}
 	s := strings.Trim(b.String(), ".-")
 	if s == "" {
 		return "video"
 	}
 	return s
+}
+
+func fileNameRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '.' || r == '_' || r == '-'
 }
 
 // uploadKey is where a video's source is uploaded.
@@ -133,7 +137,7 @@ func ParseUploadKey(key string) (owner, videoID, fileName string, err error) {
 		return "", "", "", fmt.Errorf("%w: %q: bad identity id", ErrInvalidKey, key)
 	case !videoIDPattern.MatchString(videoID):
 		return "", "", "", fmt.Errorf("%w: %q: bad video id", ErrInvalidKey, key)
-	case len(fileName) > maxFileName || !fileNamePattern.MatchString(fileName) || cleanFileName(fileName) != fileName:
+	case cleanFileName(fileName) != fileName:
 		return "", "", "", fmt.Errorf("%w: %q: bad file name", ErrInvalidKey, key)
 	}
 	return owner, videoID, fileName, nil

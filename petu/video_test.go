@@ -30,6 +30,8 @@ func TestParseUploadKey(t *testing.T) {
 		"uploads/../" + testOwner + "/" + id + "/cat.mp4",
 		"videos/" + testOwner + "/" + id + "/cat.mp4",
 		"uploads/" + testOwner + "/" + id + "/cat\xff.mp4",
+		"uploads/" + testOwner + "/" + id + "/cat\u202egpj.mp4",
+		"uploads/" + testOwner + "/" + id + "/" + strings.Repeat("я", maxFileName/2+1),
 	} {
 		if _, _, _, err := ParseUploadKey(bad); err == nil {
 			t.Errorf("ParseUploadKey(%q) accepted", bad)
@@ -45,8 +47,16 @@ func TestCleanFileName(t *testing.T) {
 		"../../etc/passwd":                "passwd",
 		"..":                              "video",
 		"":                                "video",
-		"ünïcödé.mp4":                     "n-c-d-.mp4",
+		"ünïcödé.mp4":                     "ünïcödé.mp4",
+		"кот.mp4":                         "кот.mp4",
+		"кот и пёс.mp4":                   "кот-и-пёс.mp4",
+		"猫の動画.mp4":                        "猫の動画.mp4",
+		"йо̆.mp4":                         "йо̆.mp4",     // a combining breve, as macOS spells й
+		"cat‮gpj.mp4":                     "cat-gpj.mp4", // a right-to-left override
+		"tab\there\x00.mp4":               "tab-here-.mp4",
+		"bad\xffutf8.mp4":                 "bad-utf8.mp4",
 		strings.Repeat("a", 500) + ".mp4": strings.Repeat("a", maxFileName),
+		strings.Repeat("я", 100) + ".mp4": strings.Repeat("я", maxFileName/2),
 	} {
 		got := cleanFileName(in)
 		if got != want {

@@ -105,7 +105,7 @@ func BenchmarkListVideos(b *testing.B) {
 	c := signIn(b, l, base, "collector")
 	var up petu.UploadResponse
 	ctx := context.Background()
-	if err := c.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4"}, &up); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 1}, &up); err != nil {
 		b.Fatal(err)
 	}
 	owner, _, _, err := petu.ParseUploadKey(up.Key)

@@ -209,9 +209,11 @@ func (l *local) Close() error {
 func (l *local) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", l.App.API())
-	// The local stand-in for Google's sign-in: a name in, an ID token out.
-	mux.Handle("POST /auth/token", l.Issuer.SignInHandler(audience))
-	mux.Handle("/auth/", http.StripPrefix("/auth", l.Issuer.Handler()))
+	// The local stand-in for Google's sign-in: a name in, an ID token out. It answers other
+	// methods 405 itself.
+	mux.Handle("/auth/token", l.Issuer.SignInHandler(audience))
+	// The issuer serves its discovery document and keys under its own URL's path, /auth.
+	mux.Handle("/auth/.well-known/", l.Issuer.Handler())
 	for _, b := range []*memstorage.Bucket{l.Site, l.Uploads, l.Media} {
 		mux.Handle("/s3/"+b.Name()+"/", b.Handler())
 	}
@@ -224,6 +226,7 @@ func (l *local) Handler() http.Handler {
 func website(b storage.Bucket) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}

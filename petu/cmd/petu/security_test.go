@@ -75,7 +75,7 @@ func TestCallersSeeOnlyTheirOwnVideos(t *testing.T) {
 	}
 	// Bob cannot upload into Alice's prefix with a form of his own, edited.
 	var bobs petu.UploadResponse
-	if err := bob.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "x.mp4", ContentType: "video/mp4"}, &bobs); err != nil {
+	if err := bob.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "x.mp4", ContentType: "video/mp4", Size: int64(len("overwrite"))}, &bobs); err != nil {
 		t.Fatal(err)
 	}
 	owner, _, _, _ := petu.ParseUploadKey(up.Key)
@@ -116,7 +116,12 @@ func TestUploadsRefused(t *testing.T) {
 	}{
 		{"not a video", petu.UploadRequest{FileName: "a.txt", ContentType: "text/plain"}, "text/plain", 10, http.StatusBadRequest},
 		{"declared too large", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 1001}, "video/mp4", 10, http.StatusRequestEntityTooLarge},
+		{"declared negative", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: -1}, "video/mp4", 10, http.StatusBadRequest},
+		{"declared empty", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 0}, "video/mp4", 0, http.StatusBadRequest},
 		{"sent too large", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 10}, "video/mp4", 1001, http.StatusBadRequest},
+		{"sent more than declared", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 10}, "video/mp4", 11, http.StatusBadRequest},
+		{"sent less than declared", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 10}, "video/mp4", 9, http.StatusBadRequest},
+		{"sent empty", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 10}, "video/mp4", 0, http.StatusBadRequest},
 		{"sent as another type", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 10}, "text/html", 10, http.StatusForbidden},
 	}
 	for _, tc := range cases {
@@ -217,7 +222,7 @@ func TestListNewestFirstInPages(t *testing.T) {
 	l, base := startLocal(t, config{})
 	ann := signIn(t, l, base, "ann")
 	var up petu.UploadResponse
-	if err := ann.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4"}, &up); err != nil {
+	if err := ann.do(ctx, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "a.mp4", ContentType: "video/mp4", Size: 1}, &up); err != nil {
 		t.Fatal(err)
 	}
 	owner, _, _, err := petu.ParseUploadKey(up.Key)
