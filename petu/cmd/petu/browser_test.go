@@ -175,6 +175,12 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%d items left in the list after delete", n)
 	}
 	settle(t, ctx, l)
+	// The site works within its Content Security Policy: the browser refused nothing it loads.
+	for _, line := range b.consoleLines() {
+		if strings.Contains(line, "Content Security Policy") {
+			t.Errorf("the page broke its Content Security Policy: %s", line)
+		}
+	}
 	if v, u, md := l.Videos.Len(), l.Uploads.Len(), l.Media.Len(); v+u+md != 0 {
 		t.Errorf("left after delete: %d video records, %d uploads, %d media objects", v, u, md)
 	}
@@ -290,6 +296,13 @@ func newBrowser(t *testing.T, path string) *browser {
 	})
 	t.Cleanup(b.onFailure)
 	return b
+}
+
+// consoleLines returns what the page wrote to its console so far.
+func (b *browser) consoleLines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.console)
 }
 
 // onFailure saves what the page looked like when the test failed.

@@ -218,7 +218,8 @@ func (l *local) Handler() http.Handler {
 		mux.Handle("/s3/"+b.Name()+"/", b.Handler())
 	}
 	mux.Handle("/", website(l.Site))
-	return mux
+	// The site, the API and the buckets share this origin, so the site's policy allows 'self'.
+	return petu.SecurityHeaders(mux, petu.SiteSources{})
 }
 
 // website serves a bucket as S3's static website hosting does: "/" is index.html, and every

@@ -440,3 +440,56 @@ func TestTemplateServesTheSiteOverHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateSecurityHeaders checks that every page CloudFront serves carries the browser
+// security headers petu's local server sends, with the site's Content Security Policy for the
+// stack's own API and buckets.
+func TestTemplateSecurityHeaders(t *testing.T) {
+	tpl := loadTemplate(t)
+	policy := lookup(tpl, "Resources", "SiteHeaders")
+	if lookup(policy, "Type") != "AWS::CloudFront::ResponseHeadersPolicy" {
+		t.Fatalf("SiteHeaders = %v, want an AWS::CloudFront::ResponseHeadersPolicy", policy)
+	}
+	cfg := lookup(tpl, "Resources", "SiteDistribution", "Properties", "DistributionConfig")
+	behaviors := []any{lookup(cfg, "DefaultCacheBehavior")}
+	more, _ := lookup(cfg, "CacheBehaviors").([]any)
+	for _, b := range append(behaviors, more...) {
+		if id := lookup(b, "ResponseHeadersPolicyId", "Ref"); id != "SiteHeaders" {
+			t.Errorf("cache behavior %v has response headers policy %v, want SiteHeaders", lookup(b, "PathPattern"), id)
+		}
+	}
+
+	sec := lookup(policy, "Properties", "ResponseHeadersPolicyConfig", "SecurityHeadersConfig")
+	bucketHost := func(resource string) string {
+		name, _ := lookup(tpl, "Resources", resource, "Properties", "BucketName", "Fn::Sub").(string)
+		if name == "" {
+			t.Fatalf("%s has no BucketName for the policy to name", resource)
+		}
+		return "https://" + name + ".s3.${AWS::Region}.${AWS::URLSuffix}"
+	}
+	want := petu.ContentSecurityPolicy(petu.SiteSources{
+		API:     "https://*.lambda-url.${AWS::Region}.on.aws",
+		Uploads: bucketHost("UploadsBucket"),
+		Media:   bucketHost("MediaBucket"),
+		Google:  true,
+	})
+	if got := lookup(sec, "ContentSecurityPolicy", "ContentSecurityPolicy", "Fn::Sub"); got != want {
+		t.Errorf("Content-Security-Policy:\n%v\nwant\n%s", got, want)
+	}
+	for _, path := range [][]string{
+		{"ContentSecurityPolicy", "Override"},
+		{"ContentTypeOptions", "Override"},
+		{"FrameOptions", "Override"},
+		{"ReferrerPolicy", "Override"},
+	} {
+		if v := lookup(sec, path...); v != "true" {
+			t.Errorf("%s = %v, want true: the site's headers win over the bucket's", strings.Join(path, "."), v)
+		}
+	}
+	if v := lookup(sec, "FrameOptions", "FrameOption"); v != "DENY" {
+		t.Errorf("X-Frame-Options %v, want DENY", v)
+	}
+	if v := lookup(sec, "ReferrerPolicy", "ReferrerPolicy"); v != petu.ReferrerPolicy {
+		t.Errorf("Referrer-Policy %v, want %s", v, petu.ReferrerPolicy)
+	}
+}
