@@ -69,7 +69,11 @@ func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verb
 	}
 	defer l.Close()
 
-	srv := &http.Server{Handler: l.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h := l.Handler()
+	if tcp := ln.Addr().(*net.TCPAddr); tcp.IP.IsLoopback() {
+		h = loopbackOnly(h)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer srv.Close()
@@ -82,6 +86,7 @@ func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verb
 	fmt.Fprintf(out, "  table     %s (memtable)\n", videosTable)
 	fmt.Fprintf(out, "  events    memevents: %s → on-upload, job state change → on-transcoded\n", uploadsBucket)
 	fmt.Fprintf(out, "  transcode %s\n", l.TranscoderName)
+	warnIfExposed(out, ln.Addr().(*net.TCPAddr))
 
 	if demo {
 		return runDemo(ctx, out, base, l)
