@@ -54,4 +54,16 @@
 // At most Options.Concurrency jobs run at once; the others wait in SUBMITTED. Cancel and
 // Close kill the job's ffmpeg or ffprobe process and wait for it and its temporary files to
 // be gone.
+//
+// # A killed process
+//
+// A process killed without a chance to clean up (SIGKILL, a crash) cannot run Close. On Linux
+// and FreeBSD its ffmpeg and ffprobe children die with it: they are started with a
+// parent-death signal (SIGKILL). On Linux that signal follows the thread that started the
+// child, so the adapter starts every child from one thread kept for the life of the process.
+// Other platforms have no such signal in the standard library, and a child runs on to its end.
+//
+// Each job's temporary directory, in Options.TempDir or the system's, is named
+// servous-ffmpeg-<pid>-<random> after the process that made it. New removes those whose
+// process is gone, so the source and renditions a killed run left behind do not stay on disk.
 package ffmpeg

@@ -93,6 +93,9 @@ func New(buckets map[string]storage.Bucket, opts *Options) (*Transcoder, error) 
 	if o.AudioBitrate == 0 {
 		o.AudioBitrate = 96000
 	}
+	// A process killed mid-job left its files; removing them is worth trying, not worth failing
+	// for (another user's, in a shared directory, cannot be removed).
+	_ = removeStale(o.TempDir)
 	t.jobs = runner.New("ffmpeg", t.work, t.remove, runner.Options{
 		Publisher: o.Publisher,
 		Region:    o.Region,
@@ -127,7 +130,7 @@ func openError(spec *transcode.Job, code int, msg string) error {
 }
 
 func (t *Transcoder) work(ctx context.Context, spec *transcode.Job, progress func(int)) ([]transcode.Output, error) {
-	dir, err := os.MkdirTemp(t.opts.TempDir, "servous-ffmpeg-")
+	dir, err := makeJobDir(t.opts.TempDir)
 	if err != nil {
 		return nil, err
 	}
@@ -289,13 +292,17 @@ func (t *Transcoder) probe(ctx context.Context, file string) (probed, error) {
 	cmd := exec.CommandContext(ctx, t.opts.FFprobe, "-v", "error",
 		"-show_entries", "stream=codec_type,width,height:stream_side_data=rotation:stream_tags=rotate:format=format_name,duration",
 		"-of", "json", file)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.Output()
+	err := start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
 		return probed{}, fmt.Errorf("ffprobe: %v: %s", err, lastLines(stderr.String(), 3))
 	}
+	out := stdout.Bytes()
 	var r struct {
 		Streams []struct {
 			CodecType string            `json:"codec_type"`
@@ -420,7 +427,7 @@ func (t *Transcoder) encode(ctx context.Context, p plan, duration time.Duration,
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		return err
 	}
 	sc := bufio.NewScanner(stdout)
