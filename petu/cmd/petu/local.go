@@ -52,6 +52,8 @@ type config struct {
 	MaxUploadSize int64
 	// Metrics receives the functions' metrics documents; nil discards them.
 	Metrics io.Writer
+	// Limits bound slow and idle connections; zero means defaultLimits.
+	Limits limits
 }
 
 // local is the whole app on the in-memory adapters, in one process.
@@ -71,6 +73,7 @@ type local struct {
 	OnUpload, OnTranscoded *memevents.Subscription
 
 	provider string
+	limits   limits
 	closers  []func() error
 }
 
@@ -85,7 +88,7 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 		cfg.Metrics = io.Discard
 	}
 	base := strings.TrimSuffix(cfg.BaseURL, "/")
-	l := &local{}
+	l := &local{limits: cfg.Limits.orDefault()}
 	l.Bus = memevents.New(cfg.Bus)
 	l.closers = append(l.closers, l.Bus.Close)
 
@@ -195,6 +198,13 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	return l, nil
 }
 
+// Server returns the server for Handler, with its limits on slow and idle connections.
+func (l *local) Server(h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h}
+	l.limits.apply(srv)
+	return srv
+}
+
 // Close stops the transcoder and the bus.
 func (l *local) Close() error {
 	var errs []error
@@ -214,8 +224,9 @@ func (l *local) Handler() http.Handler {
 	mux.Handle("/auth/token", l.Issuer.SignInHandler(audience))
 	// The issuer serves its discovery document and keys under its own URL's path, /auth.
 	mux.Handle("/auth/.well-known/", l.Issuer.Handler())
+	// Uploads and videos may take as long as they keep moving.
 	for _, b := range []*memstorage.Bucket{l.Site, l.Uploads, l.Media} {
-		mux.Handle("/s3/"+b.Name()+"/", b.Handler())
+		mux.Handle("/s3/"+b.Name()+"/", l.limits.streaming(b.Handler()))
 	}
 	mux.Handle("/", website(l.Site))
 	// The site, the API and the buckets share this origin, so the site's policy allows 'self'.

@@ -73,7 +73,7 @@ func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verb
 	if tcp := ln.Addr().(*net.TCPAddr); tcp.IP.IsLoopback() {
 		h = loopbackOnly(h)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := l.Server(h)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer srv.Close()

@@ -44,7 +44,7 @@ func startLocal(t testing.TB, cfg config) (*local, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = l.Handler()
+	srv.Config = l.Server(l.Handler())
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
