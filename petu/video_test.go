@@ -51,8 +51,8 @@ func TestCleanFileName(t *testing.T) {
 		"кот.mp4":                         "кот.mp4",
 		"кот и пёс.mp4":                   "кот-и-пёс.mp4",
 		"猫の動画.mp4":                        "猫の動画.mp4",
-		"йо̆.mp4":                         "йо̆.mp4",     // a combining breve, as macOS spells й
-		"cat‮gpj.mp4":                     "cat-gpj.mp4", // a right-to-left override
+		"йо\u0306.mp4":                    "йо\u0306.mp4", // a combining breve, as macOS spells й
+		"cat\u202egpj.mp4":                "cat-gpj.mp4",  // a right-to-left override
 		"tab\there\x00.mp4":               "tab-here-.mp4",
 		"bad\xffutf8.mp4":                 "bad-utf8.mp4",
 		strings.Repeat("a", 500) + ".mp4": strings.Repeat("a", maxFileName),
