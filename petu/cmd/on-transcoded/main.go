@@ -4,7 +4,7 @@
 //
 // Build it as Lambda runs it:
 //
-//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap ./petu/cmd/on-transcoded
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./petu/cmd/on-transcoded
 package main
 
 import (
@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	app, err := awsapp.Load(context.Background())
+	app, err := awsapp.Load(context.Background(), "on-transcoded", awsapp.Services{})
 	if err != nil {
 		slog.Error("petu on-transcoded: init", slog.Any("error", err))
 		os.Exit(1)

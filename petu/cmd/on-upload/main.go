@@ -3,7 +3,7 @@
 //
 // Build it as Lambda runs it:
 //
-//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap ./petu/cmd/on-upload
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./petu/cmd/on-upload
 package main
 
 import (
@@ -11,15 +11,26 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
+
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/transcode"
+	"github.com/servous/servous/transcode/awsmediaconvert"
 )
 
 func main() {
-	app, err := awsapp.Load(context.Background())
+	app, err := awsapp.Load(context.Background(), "on-upload", awsapp.Services{Transcoder: transcoder})
 	if err != nil {
 		slog.Error("petu on-upload: init", slog.Any("error", err))
 		os.Exit(1)
 	}
 	runtime.Start(app.OnUpload, nil)
+}
+
+// transcoder is MediaConvert, as the template's role and queue say.
+func transcoder(cfg aws.Config, env *awsapp.Env) transcode.Transcoder {
+	c := mediaconvert.NewFromConfig(cfg, func(o *mediaconvert.Options) { o.BaseEndpoint = awsapp.Endpoint("MEDIACONVERT") })
+	return awsmediaconvert.New(c, env.MediaRole, &awsmediaconvert.Options{Queue: env.MediaQueue})
 }

@@ -1,30 +1,37 @@
 // Package awsapp builds petu on the AWS adapters from a Lambda function's environment. The three
 // Lambda entrypoints (petu/cmd/api, petu/cmd/on-upload, petu/cmd/on-transcoded) share it; the
 // deployment template (petu/template.yaml) sets the variables it reads.
+//
+// Each function links only the SDK clients it calls, for a small binary and a short cold start:
+// every one uses S3 and DynamoDB, which Load builds; the API and on-upload pass their own
+// Amazon Cognito and AWS Elemental MediaConvert adapters through Services. The SDK's
+// configuration is made from the environment as Lambda sets it (see Config) rather than by
+// config.LoadDefaultConfig, whose shared config files, SSO, STS, sign-in and instance metadata
+// providers a function never uses and would carry.
 package awsapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/servous/servous/identity"
-	"github.com/servous/servous/identity/awscognito"
 	"github.com/servous/servous/petu"
 	"github.com/servous/servous/storage/awss3"
 	"github.com/servous/servous/table/awsdynamodb"
-	"github.com/servous/servous/transcode/awsmediaconvert"
+	"github.com/servous/servous/transcode"
 )
 
-// The environment variables the functions read. The SDK reads its own as well (AWS_REGION, the
-// credentials, and AWS_ENDPOINT_URL_<SERVICE> to point a client elsewhere, as tests do).
+// The environment variables the functions read. Config reads the SDK's own as well (AWS_REGION,
+// the credentials, and AWS_ENDPOINT_URL_<SERVICE> to point a client elsewhere, as tests do).
 const (
 	EnvUploadsBucket  = "UPLOADS_BUCKET"        // the bucket browsers upload to
 	EnvMediaBucket    = "MEDIA_BUCKET"          // the bucket of renditions and thumbnails
@@ -37,9 +44,70 @@ const (
 	EnvMaxUploadBytes = "MAX_UPLOAD_BYTES"      // the upload size limit; empty for petu's default
 )
 
-// Load reads the environment and returns the app over the AWS adapters. It sends no request: it
-// runs at init, once per execution environment.
-func Load(ctx context.Context) (*petu.App, error) {
+// Env is what the functions' environment variables say, checked.
+type Env struct {
+	UploadsBucket, MediaBucket, VideosTable string
+	IdentityPool, LoginProvider             string
+	MediaRole, MediaQueue                   string
+	S3PathStyle                             bool
+	MaxUploadBytes                          int64
+}
+
+// Services builds the services a function calls beyond S3 and DynamoDB. A function that does
+// not call one leaves it nil, and its binary does not carry the SDK client: the app is then
+// given a service that refuses every call, as the function's IAM policy would.
+type Services struct {
+	// Identity is the Amazon Cognito identity pool (the API).
+	Identity func(cfg aws.Config, env *Env) identity.Exchanger
+	// Transcoder is AWS Elemental MediaConvert (the API, on-upload).
+	Transcoder func(cfg aws.Config, env *Env) transcode.Transcoder
+}
+
+// Load reads the environment and returns the app over the AWS adapters, for the function named
+// function (which names it in errors). It sends no request: it runs at init, once per
+// execution environment.
+func Load(ctx context.Context, function string, svc Services) (*petu.App, error) {
+	env, err := readEnv(svc)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := Config()
+	if err != nil {
+		return nil, err
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = env.S3PathStyle
+		o.BaseEndpoint = Endpoint("S3")
+	})
+	table, err := awsdynamodb.New[petu.Video](dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = Endpoint("DYNAMODB")
+	}), env.VideosTable, nil)
+	if err != nil {
+		return nil, err
+	}
+	deps := petu.Deps{
+		Uploads:    awss3.New(s3c, env.UploadsBucket, nil),
+		Media:      awss3.New(s3c, env.MediaBucket, nil),
+		Videos:     table,
+		Identity:   notGranted{function, "Amazon Cognito"},
+		Transcoder: notGranted{function, "AWS Elemental MediaConvert"},
+	}
+	if svc.Identity != nil {
+		deps.Identity = svc.Identity(cfg, env)
+	}
+	if svc.Transcoder != nil {
+		deps.Transcoder = svc.Transcoder(cfg, env)
+	}
+	return petu.New(deps, petu.Config{
+		UploadsBucket: env.UploadsBucket,
+		MediaBucket:   env.MediaBucket,
+		Provider:      env.LoginProvider,
+		MaxUploadSize: env.MaxUploadBytes,
+	})
+}
+
+// readEnv reads petu's variables: those of the services svc builds are required only then.
+func readEnv(svc Services) (*Env, error) {
 	var missing []string
 	get := func(name string, required bool) string {
 		v := os.Getenv(name)
@@ -48,47 +116,104 @@ func Load(ctx context.Context) (*petu.App, error) {
 		}
 		return v
 	}
-	uploads, media := get(EnvUploadsBucket, true), get(EnvMediaBucket, true)
-	videos, pool := get(EnvVideosTable, true), get(EnvIdentityPool, true)
-	provider, role := get(EnvLoginProvider, false), get(EnvMediaRole, true)
-	queue, pathStyle := get(EnvMediaQueue, false), get(EnvS3PathStyle, false) == "true"
+	env := &Env{
+		UploadsBucket: get(EnvUploadsBucket, true),
+		MediaBucket:   get(EnvMediaBucket, true),
+		VideosTable:   get(EnvVideosTable, true),
+		IdentityPool:  get(EnvIdentityPool, svc.Identity != nil),
+		LoginProvider: get(EnvLoginProvider, false),
+		MediaRole:     get(EnvMediaRole, svc.Transcoder != nil),
+		MediaQueue:    get(EnvMediaQueue, false),
+		S3PathStyle:   get(EnvS3PathStyle, false) == "true",
+	}
 	maxUpload := get(EnvMaxUploadBytes, false)
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("petu: environment variables not set: %v", missing)
 	}
-	if provider == "" {
-		provider = identity.ProviderGoogle
+	if env.LoginProvider == "" {
+		env.LoginProvider = identity.ProviderGoogle
 	}
-	var maxBytes int64
 	if maxUpload != "" {
-		if _, err := fmt.Sscan(maxUpload, &maxBytes); err != nil || maxBytes <= 0 {
+		if _, err := fmt.Sscan(maxUpload, &env.MaxUploadBytes); err != nil || env.MaxUploadBytes <= 0 {
 			return nil, fmt.Errorf("petu: %s=%q: want a positive number of bytes", EnvMaxUploadBytes, maxUpload)
 		}
 	}
-
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("petu: load AWS config: %w", err)
-	}
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
-	table, err := awsdynamodb.New[petu.Video](dynamodb.NewFromConfig(cfg), videos, nil)
-	if err != nil {
-		return nil, err
-	}
-	// Cognito's GetId and GetCredentialsForIdentity are unsigned: the caller's token is the proof.
-	cognito := cognitoidentity.NewFromConfig(cfg, func(o *cognitoidentity.Options) {
-		o.Credentials = aws.AnonymousCredentials{}
-	})
-	return petu.New(petu.Deps{
-		Uploads:    awss3.New(s3c, uploads, nil),
-		Media:      awss3.New(s3c, media, nil),
-		Videos:     table,
-		Identity:   awscognito.New(cognito, pool, &awscognito.Options{Providers: []string{provider}}),
-		Transcoder: awsmediaconvert.New(mediaconvert.NewFromConfig(cfg), role, &awsmediaconvert.Options{Queue: queue}),
-	}, petu.Config{
-		UploadsBucket: uploads,
-		MediaBucket:   media,
-		Provider:      provider,
-		MaxUploadSize: maxBytes,
-	})
+	return env, nil
 }
+
+// Config returns the SDK's configuration from the environment Lambda gives a function: the
+// region from AWS_REGION, the execution role's credentials from AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the application id of the SDK's User-Agent
+// from AWS_SDK_UA_APP_ID. AWS_ENDPOINT_URL sets the endpoint of every client; see Endpoint for
+// one service's.
+func Config() (aws.Config, error) {
+	region := os.Getenv("AWS_REGION")
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	var missing []string
+	for name, v := range map[string]string{"AWS_REGION": region, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return aws.Config{}, fmt.Errorf("petu: AWS configuration: environment variables not set: %v", missing)
+	}
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN")),
+		AppID:       os.Getenv("AWS_SDK_UA_APP_ID"),
+	}
+	if !ignoreEndpoints() {
+		if u := os.Getenv("AWS_ENDPOINT_URL"); u != "" {
+			cfg.BaseEndpoint = aws.String(u)
+		}
+	}
+	return cfg, nil
+}
+
+// Endpoint returns the endpoint AWS_ENDPOINT_URL_<SERVICE> sets for a service, as the SDK's
+// shared configuration reads it (service is the service id in upper case, spaces as
+// underscores: "S3", "DYNAMODB", "COGNITO_IDENTITY", "MEDIACONVERT"), or nil to use the
+// client's default (or AWS_ENDPOINT_URL, through Config).
+func Endpoint(service string) *string {
+	if ignoreEndpoints() {
+		return nil
+	}
+	if u := os.Getenv("AWS_ENDPOINT_URL_" + service); u != "" {
+		return aws.String(u)
+	}
+	return nil
+}
+
+// ignoreEndpoints reports whether AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns the endpoint
+// variables off, as it does for the SDK.
+func ignoreEndpoints() bool {
+	return strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true")
+}
+
+// errNotGranted is wrapped by the errors of a service a function is not given.
+var errNotGranted = errors.New("not granted to this function")
+
+// notGranted stands for a service a function does not call: its IAM policy does not allow it
+// either. Every call fails with an error wrapping errors.ErrUnsupported (for a transcoder) or
+// identity.ErrMisconfigured (for an identity pool).
+type notGranted struct{ function, service string }
+
+func (n notGranted) err(sentinel error) error {
+	return fmt.Errorf("petu %s: %s is %w: %w", n.function, n.service, errNotGranted, sentinel)
+}
+
+func (n notGranted) Exchange(context.Context, identity.Login) (identity.Identity, error) {
+	return identity.Identity{}, n.err(identity.ErrMisconfigured)
+}
+
+func (n notGranted) Submit(context.Context, *transcode.Job) (string, error) {
+	return "", n.err(errors.ErrUnsupported)
+}
+
+func (n notGranted) Get(context.Context, string) (*transcode.Status, error) {
+	return nil, n.err(errors.ErrUnsupported)
+}
+
+func (n notGranted) Cancel(context.Context, string) error { return n.err(errors.ErrUnsupported) }

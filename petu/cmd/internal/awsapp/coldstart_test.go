@@ -9,13 +9,14 @@ import (
 )
 
 // BenchmarkColdStart compares petu's three functions with aws-lambda-go's hello world, all built
-// as deployed (GOOS=linux, CGO_ENABLED=0, -tags lambda.norpc) and started under aws-lambda-rie:
+// as deployed (GOOS=linux, CGO_ENABLED=0, -tags lambda.norpc -trimpath -ldflags='-s -w', as the
+// commands' docs say) and started under aws-lambda-rie:
 // the binary's size, and a cold start's init as the emulator reports it (INIT REPORT durationMs
 // and the REPORT line's Init Duration). Each iteration makes one cold start of each function in
 // turn, so that all see the same machine load; the figures are medians.
 //
 // The functions' init is awsapp.Load: the SDK's configuration from the environment and the
-// clients, no request. Each is invoked with a payload it answers without a request, so no peer
+// clients each function calls, no request. Each is invoked with a payload it answers without a request, so no peer
 // is needed:
 //
 //	go test -run '^$' -bench ColdStart -benchtime 10x ./petu/cmd/internal/awsapp/
@@ -47,12 +48,13 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	// The emulator runs the binaries built for this machine; Lambda the arm64 ones the template
 	// deploys, whose sizes are reported too.
+	flags := []string{"-trimpath", "-ldflags=-s -w"}
 	bins := map[string]string{}
 	sizes := map[string]float64{}
 	for _, fn := range fns {
-		bins[fn.name] = runtimetest.Build(b, fn.pkg, nil)
+		bins[fn.name] = runtimetest.Build(b, fn.pkg, &runtimetest.BuildOptions{Flags: flags})
 		sizes[fn.name+"-bytes"] = fileSize(b, bins[fn.name])
-		sizes[fn.name+"-arm64-bytes"] = fileSize(b, runtimetest.Build(b, fn.pkg, &runtimetest.BuildOptions{GOARCH: "arm64"}))
+		sizes[fn.name+"-arm64-bytes"] = fileSize(b, runtimetest.Build(b, fn.pkg, &runtimetest.BuildOptions{GOARCH: "arm64", Flags: flags}))
 	}
 	starts := map[string][]runtimetest.ColdStart{}
 	for b.Loop() {
