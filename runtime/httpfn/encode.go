@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/servous/servous/internal/jsonstr"
 )
 
 // streamContentType is the content type of a streamed HTTP response: a JSON prelude with the
@@ -36,7 +38,7 @@ func (f *function) encode(ev *event, status int, h http.Header, body []byte) []b
 		out = appendV2Headers(out, h)
 	case ev.source == ALB:
 		out = append(out, `,"statusDescription":`...)
-		out = appendString(out, strconv.Itoa(status)+" "+http.StatusText(status))
+		out = jsonstr.Append(out, strconv.Itoa(status)+" "+http.StatusText(status))
 		if ev.multiValue {
 			out = appendMultiHeaders(out, h)
 		} else {
@@ -50,7 +52,7 @@ func (f *function) encode(ev *event, status int, h http.Header, body []byte) []b
 		out = base64.StdEncoding.AppendEncode(out, body)
 		out = append(out, `","isBase64Encoded":true}`...)
 	} else {
-		out = appendStringContent(out, body)
+		out = jsonstr.AppendContent(out, body)
 		out = append(out, `","isBase64Encoded":false}`...)
 	}
 	return out
@@ -90,9 +92,9 @@ func appendV2Headers(out []byte, h http.Header) []byte {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendString(out, k)
+		out = jsonstr.Append(out, k)
 		out = append(out, ':')
-		out = appendString(out, strings.Join(h[k], ","))
+		out = jsonstr.Append(out, strings.Join(h[k], ","))
 	}
 	out = append(out, '}')
 	if cookies := h["Set-Cookie"]; len(cookies) > 0 {
@@ -101,7 +103,7 @@ func appendV2Headers(out []byte, h http.Header) []byte {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = appendString(out, c)
+			out = jsonstr.Append(out, c)
 		}
 		out = append(out, ']')
 	}
@@ -120,13 +122,13 @@ func appendMultiHeaders(out []byte, h http.Header) []byte {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendString(out, k)
+		out = jsonstr.Append(out, k)
 		out = append(out, ":["...)
 		for i, v := range h[k] {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = appendString(out, v)
+			out = jsonstr.Append(out, v)
 		}
 		out = append(out, ']')
 	}
@@ -148,63 +150,13 @@ func appendSingleHeaders(out []byte, h http.Header) []byte {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendString(out, k)
+		out = jsonstr.Append(out, k)
 		out = append(out, ':')
 		if k == "Set-Cookie" {
-			out = appendString(out, vs[len(vs)-1])
+			out = jsonstr.Append(out, vs[len(vs)-1])
 		} else {
-			out = appendString(out, strings.Join(vs, ","))
+			out = jsonstr.Append(out, strings.Join(vs, ","))
 		}
 	}
 	return append(out, '}')
-}
-
-// appendString appends s as a JSON string.
-func appendString(out []byte, s string) []byte {
-	out = append(out, '"')
-	out = appendStringContent(out, []byte(s))
-	return append(out, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendStringContent appends the JSON string escape of s, without quotes. Invalid UTF-8
-// becomes U+FFFD, as encoding/json does.
-func appendStringContent(out []byte, s []byte) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			out = append(out, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				out = append(out, '\\', c)
-			case '\n':
-				out = append(out, '\\', 'n')
-			case '\r':
-				out = append(out, '\\', 'r')
-			case '\t':
-				out = append(out, '\\', 't')
-			default:
-				out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			out = append(out, s[start:i]...)
-			out = append(out, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(out, s[start:]...)
 }
