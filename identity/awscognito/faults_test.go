@@ -36,9 +36,7 @@ func proxied(t *testing.T, srv *identitytest.Server, attempts int, opts *faultpr
 // failed, reset (before or after Cognito answered: GetId and GetCredentialsForIdentity change
 // nothing when asked again) or delayed.
 func TestConformanceUnderFaults(t *testing.T) {
-	var mu sync.Mutex
-	counts := map[faultproxy.Fault]int{}
-	requests := 0
+	var tally faultproxy.Tally
 	identitytest.RunExchangerTests(t, func(t *testing.T) identitytest.Target {
 		c := &clock{now: time.Now()}
 		srv := identitytest.NewServer(&identitytest.ServerOptions{Now: c.Now})
@@ -46,26 +44,14 @@ func TestConformanceUnderFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		client, proxy := proxied(t, srv, faultAttempts, &faultproxy.Options{Seed: faultproxy.TestSeed(t), Rate: 0.1})
-		t.Cleanup(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			for f, n := range proxy.Counts() {
-				counts[f] += n
-			}
-			requests += proxy.Requests()
-		})
+		tally.Watch(t, proxy)
 		return identitytest.Target{
 			Exchanger: awscognito.New(client, poolID, nil),
 			Trust:     func(p identitytest.Provider) error { return srv.AddProvider(poolID, p) },
 			Advance:   c.Add,
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("%d requests, faults injected: %v", requests, counts)
-	if requests > 0 && len(counts) == 0 {
-		t.Errorf("no fault injected in %d requests", requests)
-	}
+	tally.Check(t)
 }
 
 // TestExchangeUnderThrottling exchanges one user's tokens from many pools at once (as many

@@ -350,3 +350,39 @@ func writeErrorBody(w http.ResponseWriter, status int, contentType string, body 
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// Tally sums what several proxies saw, for a suite that starts a proxy per subtest. The zero
+// value is ready to use, and a Tally is safe for concurrent use.
+type Tally struct {
+	mu       sync.Mutex
+	faults   map[Fault]int
+	requests int
+}
+
+// Watch adds what p has seen to the tally when the test t, which started p, ends.
+func (y *Tally) Watch(t testing.TB, p *Proxy) {
+	t.Cleanup(func() {
+		faults, n := p.Counts(), p.Requests()
+		y.mu.Lock()
+		defer y.mu.Unlock()
+		if y.faults == nil {
+			y.faults = make(map[Fault]int)
+		}
+		for f, k := range faults {
+			y.faults[f] += k
+		}
+		y.requests += n
+	})
+}
+
+// Check logs the requests and the faults tallied, and fails t when requests went through and
+// not one was faulted: a suite that ran so would prove nothing about faults.
+func (y *Tally) Check(t testing.TB) {
+	t.Helper()
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	t.Logf("%d requests, faults injected: %v", y.requests, y.faults)
+	if y.requests > 0 && len(y.faults) == 0 {
+		t.Errorf("no fault injected in %d requests", y.requests)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,9 +65,7 @@ func suiteFaults(r *http.Request, f faultproxy.Fault) bool {
 // TestConformanceUnderFaults runs the suite with a tenth of the SDK's requests throttled,
 // failed, reset or delayed on the way to the S3 server.
 func TestConformanceUnderFaults(t *testing.T) {
-	var mu sync.Mutex
-	counts := map[faultproxy.Fault]int{}
-	requests := 0
+	var tally faultproxy.Tally
 	storagetest.RunBucketTests(t, func(t *testing.T) storagetest.Target {
 		srv := storagetest.NewS3Server(t, nil)
 		proxy := faultproxy.New(t, faultproxy.S3, srv.URL, &faultproxy.Options{
@@ -76,14 +73,7 @@ func TestConformanceUnderFaults(t *testing.T) {
 			Rate:     0.1,
 			Eligible: suiteFaults,
 		})
-		t.Cleanup(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			for f, n := range proxy.Counts() {
-				counts[f] += n
-			}
-			requests += proxy.Requests()
-		})
+		tally.Watch(t, proxy)
 		clk := &clock{}
 		client := srv.Client(func(o *s3.Options) {
 			o.BaseEndpoint = aws.String(proxy.URL)
@@ -106,12 +96,7 @@ func TestConformanceUnderFaults(t *testing.T) {
 			},
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("%d requests, faults injected: %v", requests, counts)
-	if requests > 0 && len(counts) == 0 {
-		t.Errorf("no fault injected in %d requests", requests)
-	}
+	tally.Check(t)
 }
 
 // pipeSize is the size of the unseekable bodies: eight parts of the transfer manager's 8 MiB.

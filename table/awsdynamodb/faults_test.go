@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,9 +66,7 @@ func tableName(t *testing.T) string {
 // TestConformanceUnderFaults runs the suite against dynalite with a tenth of the SDK's
 // requests throttled, failed, reset or delayed on the way.
 func TestConformanceUnderFaults(t *testing.T) {
-	var mu sync.Mutex
-	counts := map[faultproxy.Fault]int{}
-	requests := 0
+	var tally faultproxy.Tally
 	tabletest.RunTableTests(t, func(t *testing.T) tabletest.Target {
 		return tabletest.Target{
 			Writers: 8,
@@ -83,14 +80,7 @@ func TestConformanceUnderFaults(t *testing.T) {
 					Rate:     0.1,
 					Eligible: suiteFaults,
 				})
-				t.Cleanup(func() {
-					mu.Lock()
-					defer mu.Unlock()
-					for f, n := range proxy.Counts() {
-						counts[f] += n
-					}
-					requests += proxy.Requests()
-				})
+				tally.Watch(t, proxy)
 				tb, err := awsdynamodb.New[tabletest.Item](faultyClient(proxy), name, &awsdynamodb.Options{Schema: &s})
 				if err != nil {
 					t.Fatal(err)
@@ -99,12 +89,7 @@ func TestConformanceUnderFaults(t *testing.T) {
 			},
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("%d requests, faults injected: %v", requests, counts)
-	if requests > 0 && len(counts) == 0 {
-		t.Errorf("no fault injected in %d requests", requests)
-	}
+	tally.Check(t)
 }
 
 // loseFirst loses the answer to the first request of the operation target: DynamoDB applies

@@ -2,7 +2,6 @@ package awsmediaconvert_test
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
@@ -45,9 +44,7 @@ func suiteFaults(r *http.Request, f faultproxy.Fault) bool {
 // TestConformanceUnderFaults runs the suite with a tenth of the SDK's requests throttled,
 // failed, reset or delayed on the way to the MediaConvert server.
 func TestConformanceUnderFaults(t *testing.T) {
-	var mu sync.Mutex
-	counts := map[faultproxy.Fault]int{}
-	requests := 0
+	var tally faultproxy.Tally
 	transcodetest.RunTranscoderTests(t, func(t *testing.T) transcodetest.Target {
 		return transcodetest.Target{
 			NewBucket: func(t *testing.T) storage.Bucket { return memstorage.New("bucket", nil) },
@@ -63,24 +60,12 @@ func TestConformanceUnderFaults(t *testing.T) {
 					Rate:     0.1,
 					Eligible: suiteFaults,
 				})
-				t.Cleanup(func() {
-					mu.Lock()
-					defer mu.Unlock()
-					for f, n := range proxy.Counts() {
-						counts[f] += n
-					}
-					requests += proxy.Requests()
-				})
+				tally.Watch(t, proxy)
 				return awsmediaconvert.New(throughProxy(t, proxy, faultAttempts), role, nil)
 			},
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("%d requests, faults injected: %v", requests, counts)
-	if requests > 0 && len(counts) == 0 {
-		t.Errorf("no fault injected in %d requests", requests)
-	}
+	tally.Check(t)
 }
 
 // TestSubmitAnswerLost submits jobs whose CreateJob answers are lost after MediaConvert
