@@ -1,0 +1,22 @@
+package table
+
+// A Call is one request a table adapter made to DynamoDB, with the capacity it consumed as
+// DynamoDB's on-demand mode counts it. Adapters report their calls to a function in their options
+// (OnCall), for metering what a run would cost (see the cost package); the in-memory adapter
+// reports the calls, and the units, its AWS twin's requests consume for the same operation.
+type Call struct {
+	// Table is the table's name.
+	Table string
+	// Op is DynamoDB's API action: "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query",
+	// "BatchGetItem" or "BatchWriteItem".
+	Op string
+	// ReadUnits and WriteUnits are the read and write request units the request consumed: a
+	// write unit per 1 KB of the larger of the item's sizes before and after, a read unit per
+	// 4 KB read strongly consistently and half that eventually consistently, summed over the
+	// items of a batch and over the page of a query, as DynamoDB's ConsumedCapacity reports
+	// them.
+	ReadUnits, WriteUnits float64
+	// Failed reports a request refused by a condition. DynamoDB still bills the write: a unit
+	// per 1 KB of the stored item, at least one.
+	Failed bool
+}
