@@ -35,6 +35,16 @@
 // (BatchWriteItem) and resend unprocessed keys and writes with exponential backoff until
 // done or the context ends.
 //
+// # Metering
+//
+// With Options.OnCall set, every request asks DynamoDB for the capacity it consumed
+// (ReturnConsumedCapacity TOTAL) and is reported as a table.Call with the read or write
+// request units DynamoDB returned: one call per request, batches' retries of unprocessed
+// work and the adapter's own reads (after a write of unknown outcome, after a refused
+// versioned update) included. A write refused by its condition is reported as Failed, with
+// the units DynamoDB bills for it, computed from the stored item it asks DynamoDB to return
+// (ReturnValuesOnConditionCheckFailure ALL_OLD). Without OnCall, requests ask for neither.
+//
 // # Errors
 //
 // Errors wrap the table sentinels and the SDK's error, so errors.Is(err,
@@ -73,6 +83,10 @@ type Options struct {
 	Schema *table.Schema
 	// Now returns the current time for expiry; nil means time.Now.
 	Now func() time.Time
+	// OnCall, when set, is called with every request the table makes that DynamoDB
+	// answered or refused by a condition, and the request units DynamoDB consumed for it;
+	// in the goroutine that called the operation, after the request.
+	OnCall func(ctx context.Context, c table.Call)
 }
 
 // Table is a table.Table over a DynamoDB table. Create one with New.
@@ -81,6 +95,7 @@ type Table[T any] struct {
 	name   string
 	schema table.Schema
 	now    func() time.Time
+	onCall func(context.Context, table.Call)
 }
 
 var _ table.Table[struct{}] = (*Table[struct{}])(nil)
@@ -111,7 +126,7 @@ func New[T any](client *dynamodb.Client, name string, opts *Options) (*Table[T],
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Table[T]{client: client, name: name, schema: s, now: o.Now}, nil
+	return &Table[T]{client: client, name: name, schema: s, now: o.Now, onCall: o.OnCall}, nil
 }
 
 // Client returns the DynamoDB client the table uses.
@@ -196,7 +211,7 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOption
 	if err != nil {
 		return zero, t.failure("get", key, err, nil)
 	}
-	in := &dynamodb.GetItemInput{TableName: &t.name, Key: k}
+	in := &dynamodb.GetItemInput{TableName: &t.name, Key: k, ReturnConsumedCapacity: t.capacity()}
 	if opts != nil && opts.ConsistentRead {
 		in.ConsistentRead = aws.Bool(true)
 	}
@@ -204,6 +219,7 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOption
 	if err != nil {
 		return zero, t.failure("get", key, err, nil)
 	}
+	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
 	if out.Item == nil || t.expired(out.Item, t.nowUnix()) {
 		return zero, t.failure("get", key, table.ErrNotFound, nil)
 	}
@@ -258,8 +274,9 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	if c != nil {
 		conds = append(conds, t.condition(c, now))
 	}
-	in := &dynamodb.PutItemInput{TableName: &t.name, Item: it}
+	in := &dynamodb.PutItemInput{TableName: &t.name, Item: it, ReturnConsumedCapacity: t.capacity()}
 	if len(conds) > 0 {
+		in.ReturnValuesOnConditionCheckFailure = t.onConditionFailure()
 		expr, err := expression.NewBuilder().WithCondition(and(conds)).Build()
 		if err != nil {
 			return t.failure(op, key, fmt.Errorf("%w: %w", table.ErrInvalidArgument, err), nil)
@@ -269,7 +286,9 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 		in.ExpressionAttributeValues = expr.Values()
 	}
 	var unknown unknownOutcomes
-	if _, err := t.client.PutItem(ctx, in, unknown.option); err != nil {
+	out, err := t.client.PutItem(ctx, in, unknown.option)
+	t.reportWrite(ctx, opPut, consumed(out), err)
+	if err != nil {
 		k, kerr := item.KeyItem(t.schema, key)
 		if !create || kerr != nil || !t.ownWrite(ctx, err, &unknown, k, it) {
 			return t.failure(op, key, err, onCondition)
@@ -299,8 +318,9 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	if err != nil {
 		return t.failure("delete", key, err, nil)
 	}
-	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: k}
+	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: k, ReturnConsumedCapacity: t.capacity()}
 	if c != nil {
+		in.ReturnValuesOnConditionCheckFailure = t.onConditionFailure()
 		expr, err := expression.NewBuilder().WithCondition(t.condition(c, t.nowUnix())).Build()
 		if err != nil {
 			return t.failure("delete", key, fmt.Errorf("%w: %w", table.ErrInvalidArgument, err), nil)
@@ -310,7 +330,9 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 		in.ExpressionAttributeValues = expr.Values()
 	}
 	var unknown unknownOutcomes
-	if _, err := t.client.DeleteItem(ctx, in, unknown.option); err != nil {
+	out, err := t.client.DeleteItem(ctx, in, unknown.option)
+	t.reportWrite(ctx, opDelete, consumed(out), err)
+	if err != nil {
 		if in.ConditionExpression == nil || !t.ownWrite(ctx, err, &unknown, k, nil) {
 			return t.failure("delete", key, err, table.ErrConditionFailed)
 		}
@@ -377,7 +399,10 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		if hasUpdate {
 			b = b.WithUpdate(up)
 		}
-		in := &dynamodb.UpdateItemInput{TableName: &t.name, Key: k, ReturnValues: types.ReturnValueAllNew}
+		in := &dynamodb.UpdateItemInput{TableName: &t.name, Key: k, ReturnValues: types.ReturnValueAllNew, ReturnConsumedCapacity: t.capacity()}
+		if len(conds) > 0 {
+			in.ReturnValuesOnConditionCheckFailure = t.onConditionFailure()
+		}
 		if hasUpdate || len(conds) > 0 {
 			expr, err := b.Build()
 			if err != nil {
@@ -389,6 +414,7 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 			in.ExpressionAttributeValues = expr.Values()
 		}
 		out, err := t.client.UpdateItem(ctx, in)
+		t.reportWrite(ctx, opUpdate, consumed(out), err)
 		if err == nil {
 			v, err := t.decode(out.Attributes)
 			if err != nil {
@@ -426,8 +452,12 @@ func (t *Table[T]) versionExhausted(ctx context.Context, k item.Item, now int64)
 	if t.schema.Version == "" {
 		return nil
 	}
-	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: k, ConsistentRead: aws.Bool(true)})
-	if err != nil || out.Item == nil || t.expired(out.Item, now) {
+	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: k, ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: t.capacity()})
+	if err != nil {
+		return nil
+	}
+	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
+	if out.Item == nil || t.expired(out.Item, now) {
 		return nil
 	}
 	v, err := item.Version(out.Item, t.schema.Version)
@@ -445,12 +475,15 @@ func (t *Table[T]) deleteExpired(ctx context.Context, k item.Item, now int64) (b
 	if err != nil {
 		return false, err
 	}
-	_, err = t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	out, err := t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &t.name, Key: k,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnConsumedCapacity:              t.capacity(),
+		ReturnValuesOnConditionCheckFailure: t.onConditionFailure(),
 	})
+	t.reportWrite(ctx, opDelete, consumed(out), err)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil

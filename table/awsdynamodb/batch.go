@@ -48,11 +48,13 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.B
 				ka.ConsistentRead = aws.Bool(true)
 			}
 			out, err := t.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{t.name: ka},
+				RequestItems:           map[string]types.KeysAndAttributes{t.name: ka},
+				ReturnConsumedCapacity: t.capacity(),
 			})
 			if err != nil {
 				return nil, t.failure("batch get", table.Key{}, err, nil)
 			}
+			t.reportRead(ctx, opBatchGet, batchUnits(out.ConsumedCapacity))
 			for _, it := range out.Responses[t.name] {
 				k, err := item.KeyOf(t.schema, it)
 				if err != nil {
@@ -123,10 +125,14 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 				}
 			}
 			out, err := t.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{t.name: pending},
+				RequestItems:           map[string][]types.WriteRequest{t.name: pending},
+				ReturnConsumedCapacity: t.capacity(),
 			})
 			if err != nil {
 				return t.failure("batch write", table.Key{}, err, nil)
+			}
+			if t.metered() {
+				t.onCall(ctx, table.Call{Table: t.name, Op: opBatchWrite, WriteUnits: batchUnits(out.ConsumedCapacity)})
 			}
 			pending = out.UnprocessedItems[t.name]
 		}

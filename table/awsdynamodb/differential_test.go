@@ -11,12 +11,14 @@ import (
 	"github.com/servous/servous/table/tabletest"
 )
 
-// TestDifferential compares the adapter on dynalite with memtable, operation by operation.
+// TestDifferential compares the adapter on dynalite with memtable, operation by operation:
+// answers, and the requests each reports with the units they were billed.
 // Replay one seed with -tabletest.seed=N; run longer with -tabletest.seeds and
 // -tabletest.ops.
 func TestDifferential(t *testing.T) {
 	tabletest.RunDifferentialTests(t, func(t *testing.T, s table.Schema, now func() time.Time) tabletest.DiffPair {
-		ref, err := memtable.New[tabletest.Item](t.Name(), &memtable.Options{Schema: &s, Now: now})
+		var refCalls, subCalls tabletest.CallRecorder
+		ref, err := memtable.New[tabletest.Item](t.Name(), &memtable.Options{Schema: &s, Now: now, OnCall: refCalls.Record})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,10 +26,10 @@ func TestDifferential(t *testing.T) {
 		if err := dynalite.CreateTable(t.Context(), name, s); err != nil {
 			t.Fatal(err)
 		}
-		sub, err := awsdynamodb.New[tabletest.Item](dynalite.Client, name, &awsdynamodb.Options{Schema: &s, Now: now})
+		sub, err := awsdynamodb.New[tabletest.Item](dynalite.Client, name, &awsdynamodb.Options{Schema: &s, Now: now, OnCall: subCalls.Record})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tabletest.DiffPair{Reference: ref, Subject: sub, OnDynalite: true}
+		return tabletest.DiffPair{Reference: ref, Subject: sub, OnDynalite: true, ReferenceCalls: &refCalls, SubjectCalls: &subCalls}
 	}, nil)
 }

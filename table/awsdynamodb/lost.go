@@ -51,8 +51,12 @@ func (t *Table[T]) ownWrite(ctx context.Context, err error, unknown *unknownOutc
 	if !errors.As(err, &ccf) || unknown.n.Load() == 0 {
 		return false
 	}
-	out, gerr := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: aws.Bool(true)})
-	if gerr != nil || len(out.Item) != len(written) {
+	out, gerr := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: t.capacity()})
+	if gerr != nil {
+		return false
+	}
+	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
+	if len(out.Item) != len(written) {
 		return false
 	}
 	for name, v := range written {

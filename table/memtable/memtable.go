@@ -17,6 +17,14 @@
 // removed by Table.Sweep, as they stay in DynamoDB until its time-to-live process removes
 // them.
 //
+// # Metering
+//
+// With Options.OnCall set, every operation reports the requests the awsdynamodb adapter makes
+// to DynamoDB for it (table.Call), with the read and write request units DynamoDB's on-demand
+// mode bills them, computed from the stored items as DynamoDB computes them: the same calls,
+// and the same units, as the adapter reports against DynamoDB for the same operations. See
+// table.Call for the rules.
+//
 // # Streams
 //
 // With Options.Stream set, every write publishes a DynamoDB stream record
@@ -47,6 +55,10 @@ type Options struct {
 	Now func() time.Time
 	// Stream, when set, publishes a stream record for every write.
 	Stream *StreamOptions
+	// OnCall, when set, is called with every request the operations make, as their AWS
+	// twin makes them, and the request units DynamoDB bills for it; after the operation,
+	// outside the table's lock, in the goroutine that called the operation.
+	OnCall func(ctx context.Context, c table.Call)
 }
 
 // Table is an in-memory table.Table. Create one with New.
@@ -55,6 +67,7 @@ type Table[T any] struct {
 	schema table.Schema
 	now    func() time.Time
 	stream *streamer
+	onCall func(context.Context, table.Call)
 
 	mu    sync.RWMutex
 	parts map[string]*partition
@@ -85,7 +98,7 @@ func New[T any](name string, opts *Options) (*Table[T], error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	t := &Table[T]{name: name, schema: s, now: o.Now, parts: map[string]*partition{}}
+	t := &Table[T]{name: name, schema: s, now: o.Now, onCall: o.OnCall, parts: map[string]*partition{}}
 	if o.Stream != nil {
 		st, err := newStreamer(name, s, *o.Stream, o.Now)
 		if err != nil {
@@ -233,7 +246,7 @@ func (t *Table[T]) decode(it item.Item) (T, error) {
 }
 
 // Get implements table.Table.
-func (t *Table[T]) Get(ctx context.Context, key table.Key, _ *table.GetOptions) (T, error) {
+func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOptions) (T, error) {
 	var zero T
 	if err := item.CheckKey(t.schema, key); err != nil {
 		return zero, t.errorf("get", key, err)
@@ -244,8 +257,12 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, _ *table.GetOptions) 
 	sl := t.slotOf(key)
 	now := t.nowUnix()
 	t.mu.RLock()
-	it := t.live(t.lookup(sl), now)
+	e := t.lookup(sl)
+	it, size := t.live(e, now), sizeOf(e)
 	t.mu.RUnlock()
+	if t.onCall != nil {
+		t.onCall(ctx, t.readCall(opGet, item.ReadUnits(size, opts != nil && opts.ConsistentRead)))
+	}
 	if it == nil {
 		return zero, t.errorf("get", key, table.ErrNotFound)
 	}
@@ -281,9 +298,14 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	}
 	sl := t.slotOf(key)
 	now := t.nowUnix()
+	var calls [1]table.Call
+	defer t.report(ctx, calls[:])
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	old := t.live(t.lookup(sl), now)
+	e := t.lookup(sl)
+	old, stored := t.live(e, now), sizeOf(e)
+	// A refused write is billed for the stored item (WriteUnits).
+	calls[0] = t.writeCall(opPut, item.WriteUnits(stored), true)
 	switch {
 	case create && old != nil:
 		return t.errorf(op, key, table.ErrAlreadyExists)
@@ -308,6 +330,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	if !w.Cond.Eval(old) {
 		return t.errorf(op, key, table.ErrConditionFailed)
 	}
+	calls[0] = t.writeCall(opPut, item.WriteUnits(max(stored, w.Size)), false)
 	t.store(ctx, key, sl, &entry{item: w.Item, size: w.Size}, old)
 	if t.schema.Version != "" {
 		out, err := t.decode(w.Item)
@@ -337,11 +360,15 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	}
 	sl := t.slotOf(key)
 	now := t.nowUnix()
+	var calls [1]table.Call
+	defer t.report(ctx, calls[:])
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.lookup(sl)
 	old := t.live(e, now)
-	if !c.Eval(old) {
+	ok := c.Eval(old)
+	calls[0] = t.writeCall(opDelete, item.WriteUnits(sizeOf(e)), !ok)
+	if !ok {
 		return t.errorf("delete", key, table.ErrConditionFailed)
 	}
 	if e == nil {
@@ -376,20 +403,49 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	}
 	sl := t.slotOf(key)
 	now := t.nowUnix()
+	var calls [4]table.Call
+	defer t.report(ctx, calls[:])
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	old := t.live(t.lookup(sl), now)
+	e := t.lookup(sl)
+	old, stored := t.live(e, now), sizeOf(e)
+	// The requests awsdynamodb makes once its UpdateItem, whose condition requires a live
+	// item, has failed: the consistent GetItem of a versioned table, which tells a version at
+	// its maximum apart, then, when the condition holds for no item, the DeleteItem of an
+	// expired item in the way (refused unless it is one).
+	refused := func(expired bool) int {
+		calls[0] = t.writeCall(opUpdate, item.WriteUnits(stored), true)
+		n := 1
+		if t.schema.Version != "" {
+			calls[n] = t.readCall(opGet, item.ReadUnits(stored, true))
+			n++
+		}
+		if t.schema.ExpiresAt != "" && c.Eval(nil) {
+			calls[n] = t.writeCall(opDelete, item.WriteUnits(stored), !expired)
+			n++
+		}
+		return n
+	}
 	if t.schema.Version != "" && old != nil {
 		// Checked before the condition, as awsdynamodb tells this failure apart from a
 		// failed condition by reading the item.
 		if v, err := item.Version(old, t.schema.Version); err == nil {
 			if _, err := item.NextVersion(t.schema.Version, v); err != nil {
+				calls[0] = t.writeCall(opUpdate, item.WriteUnits(stored), true)
+				calls[1] = t.readCall(opGet, item.ReadUnits(stored, true))
 				return zero, t.errorf("update", key, err)
 			}
 		}
 	}
 	if !c.Eval(old) {
+		refused(false)
 		return zero, t.errorf("update", key, table.ErrConditionFailed)
+	}
+	next := 0
+	if e != nil && old == nil {
+		// An expired item: refused, deleted, and the update made again over no item.
+		next = refused(true)
+		stored = 0
 	}
 	it := make(item.Item, len(old)+len(changes)+1)
 	for k, v := range old {
@@ -436,6 +492,7 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	if err != nil {
 		return zero, t.errorf("update", key, err)
 	}
+	calls[next] = t.writeCall(opUpdate, item.WriteUnits(max(stored, size)), false)
 	t.store(ctx, key, sl, &entry{item: it, size: size}, old)
 	out, err := t.decode(it)
 	if err != nil {
@@ -445,7 +502,7 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 }
 
 // BatchGet implements table.Table.
-func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, _ *table.BatchGetOptions) ([]T, error) {
+func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.BatchGetOptions) ([]T, error) {
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		if err := item.CheckKey(t.schema, k); err != nil {
@@ -466,13 +523,27 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, _ *table.Batc
 	}
 	found := make([]item.Item, 0, len(keys))
 	now := t.nowUnix()
+	// Each key of a BatchGetItem is billed as a GetItem, one request per 100 keys.
+	var calls []table.Call
+	if t.onCall != nil {
+		calls = make([]table.Call, 0, (len(keys)+batchGetSize-1)/batchGetSize)
+	}
+	consistent := opts != nil && opts.ConsistentRead
 	t.mu.RLock()
-	for _, sl := range slots {
-		if it := t.live(t.lookup(sl), now); it != nil {
+	for i, sl := range slots {
+		e := t.lookup(sl)
+		if it := t.live(e, now); it != nil {
 			found = append(found, it)
+		}
+		if calls != nil {
+			if i%batchGetSize == 0 {
+				calls = append(calls, t.readCall(opBatchGet, 0))
+			}
+			calls[len(calls)-1].ReadUnits += item.ReadUnits(sizeOf(e), consistent)
 		}
 	}
 	t.mu.RUnlock()
+	t.report(ctx, calls)
 	out := make([]T, len(found))
 	for i, it := range found {
 		v, err := t.decode(it)
@@ -528,11 +599,24 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		return fmt.Errorf("memtable: batch write %s: %w", t.name, err)
 	}
 	now := t.nowUnix()
+	// Each write of a BatchWriteItem is billed as a PutItem or DeleteItem, one request per
+	// 25 writes.
+	var calls []table.Call
+	if t.onCall != nil {
+		calls = make([]table.Call, 0, (len(ws)+batchWriteSize-1)/batchWriteSize)
+	}
+	defer func() { t.report(ctx, calls) }()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, w := range ws {
+	for i, w := range ws {
 		e := t.lookup(w.slot)
 		old := t.live(e, now)
+		if calls != nil {
+			if i%batchWriteSize == 0 {
+				calls = append(calls, t.writeCall(opBatchWrite, 0, false))
+			}
+			calls[len(calls)-1].WriteUnits += item.WriteUnits(max(sizeOf(e), w.size))
+		}
 		if w.it == nil {
 			if e != nil {
 				t.store(ctx, w.key, w.slot, nil, old)

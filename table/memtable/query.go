@@ -47,13 +47,24 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	}
 
 	var found []item.Item
+	var m *queryMeter
+	if t.onCall != nil {
+		m = newQueryMeter(o.Limit, o.ConsistentRead)
+	}
 	t.mu.RLock()
 	p := t.parts[partKey(partition)]
 	// Without a sort key a partition holds one item, so a cursor leaves nothing to read.
 	if p != nil && p.n > 0 && (o.Cursor == "" || t.schema.SortKey != "") {
-		found, page.Cursor = t.scan(p, sc, after, o)
+		found, page.Cursor = t.scan(p, sc, after, o, m)
+	} else {
+		m.exhausted()
 	}
 	t.mu.RUnlock()
+	if m != nil {
+		for _, u := range m.units {
+			t.onCall(ctx, t.readCall(opQuery, u))
+		}
+	}
 
 	page.Items = make([]T, len(found))
 	for i, it := range found {
@@ -64,8 +75,9 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	return page, nil
 }
 
-// scan collects one page of live items; callers hold t.mu.
-func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o table.QueryOptions) ([]item.Item, string) {
+// scan collects one page of live items, counting what DynamoDB reads for it in m (when not
+// nil); callers hold t.mu.
+func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o table.QueryOptions, m *queryMeter) ([]item.Item, string) {
 	now := t.nowUnix()
 	match := func(e *entry) bool {
 		if sc == nil || t.schema.SortKey == "" {
@@ -113,6 +125,18 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 			}
 		}
 	}
+	// awsdynamodb reads a binary prefix's range up to and including the least value past
+	// it, and drops the item keyed so: DynamoDB reads (and bills) it first when descending
+	// from the start, last when ascending.
+	var beyond *entry
+	if m != nil && sc != nil && sc.Op == expr.SortBeginsWith && t.schema.SortKeyKind == table.KindBinary {
+		if end, ok := item.PrefixEnd(item.OrdOf(sc.Low)); ok {
+			beyond, _ = p.find(end)
+		}
+	}
+	if beyond != nil && o.Descending && after == nil {
+		m.read(beyond.size, false)
+	}
 	var out []item.Item
 	read := 0
 	var last *entry
@@ -120,14 +144,21 @@ func (t *Table[T]) scan(p *partition, sc *item.SortCond, after *item.Ord, o tabl
 		q = step(q)
 		if (o.Limit > 0 && len(out) == o.Limit) || read >= pageBytes {
 			// Another matching item follows a full page.
+			m.cut()
 			return out, t.encodeCursor(last, o.Descending)
 		}
 		last = e
 		read += e.size
-		if !item.Expired(e.item, t.schema.ExpiresAt, now) {
+		live := !item.Expired(e.item, t.schema.ExpiresAt, now)
+		m.read(e.size, live)
+		if live {
 			out = append(out, e.item)
 		}
 	}
+	if beyond != nil && !o.Descending && (o.Limit == 0 || len(out) < o.Limit) && read < pageBytes {
+		m.read(beyond.size, false)
+	}
+	m.exhausted()
 	if o.Limit > 0 && len(out) == o.Limit {
 		// DynamoDB returns a LastEvaluatedKey whenever Limit cut the page, even with
 		// nothing left to read; so does its adapter, and so does this one.

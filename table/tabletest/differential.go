@@ -58,6 +58,11 @@ type DiffPair struct {
 	// from DynamoDB (see RunDifferentialTests), the runner then logs the case and skips it
 	// instead of failing.
 	OnDynalite bool
+	// ReferenceCalls and SubjectCalls, when both set, record the calls each table reports
+	// (their OnCall options): the runner then also compares, operation by operation, the
+	// requests each made and the units they were billed (table.Call's Op, ReadUnits,
+	// WriteUnits and Failed).
+	ReferenceCalls, SubjectCalls *CallRecorder
 }
 
 // NewDiffPair makes the tables of one differential run with schema s, reading now for
@@ -90,7 +95,11 @@ type DiffConfig struct {
 // characters above U+FFFF with ones from U+E000 to U+FFFF (queries, sort conditions and
 // cursors); it accepts numbers beyond DynamoDB's range and precision that an Update's ADD
 // produces (the tables are then brought back in step); and it parses deeply nested NOT
-// conditions in exponential time, so the runner nests conditions at most three deep.
+// conditions in exponential time, so the runner nests conditions at most three deep. Where
+// the pair records calls, three places where dynalite bills otherwise than DynamoDB are
+// logged and skipped likewise: it returns no stored item with a refused conditional write,
+// bills nothing for a Query request that reads nothing, and ends BatchGetItem responses
+// early, billing the keys it leaves.
 func RunDifferentialTests(t *testing.T, newPair NewDiffPair, cfg *DiffConfig) {
 	var c DiffConfig
 	if cfg != nil {
@@ -257,8 +266,11 @@ func (r *run) run(ctx context.Context, n int) error {
 	for i := range n {
 		o := r.next(ctx)
 		var got [2]outcome
+		var calls [2][]table.Call
 		for side, tb := range r.tables {
+			r.takeCalls(side)
 			got[side] = o.do(ctx, tb, side)
+			calls[side] = r.takeCalls(side)
 		}
 		if diff := diffOutcomes(got[0], got[1]); diff != "" {
 			if why := r.dynaliteDeparture(ctx, o, got); why != "" {
@@ -270,6 +282,16 @@ func (r *run) run(ctx context.Context, n int) error {
 			}
 			return fmt.Errorf("divergence at seed %d, op %d (replay: -run '%s' -tabletest.seed=%d):\n  op:        %s\n  reference: %v\n  subject:   %v\n  (-reference +subject):\n%s",
 				r.seed, i, r.t.Name(), r.seed, o.desc, got[0], got[1], diff)
+		}
+		if r.recording() {
+			diff, why := diffCalls(calls[0], calls[1], r.pair.OnDynalite)
+			if why != "" {
+				r.skipped[why]++
+				r.t.Logf("seed %d op %d: calls skipped, %s: %s\n  reference: %v\n  subject:   %v", r.seed, i, why, o.desc, billedOf(calls[0]), billedOf(calls[1]))
+			} else if diff != "" {
+				return fmt.Errorf("calls diverge at seed %d, op %d (replay: -run '%s' -tabletest.seed=%d):\n  op:        %s\n  answer:    %v\n  reference: %v\n  subject:   %v\n  (-reference +subject):\n%s",
+					r.seed, i, r.t.Name(), r.seed, o.desc, got[0].Err, billedOf(calls[0]), billedOf(calls[1]), diff)
+			}
 		}
 		verb, _, _ := strings.Cut(o.desc, "(")
 		answers[verb+" "+got[0].Err]++
@@ -283,6 +305,22 @@ func (r *run) run(ctx context.Context, n int) error {
 	}
 	r.t.Logf("seed %d (%s schema): answers agreed: %v", r.seed, schemaName(r.schema), answers)
 	return r.checkAll(ctx, n)
+}
+
+// recording reports whether the pair records its tables' calls.
+func (r *run) recording() bool {
+	return r.pair.ReferenceCalls != nil && r.pair.SubjectCalls != nil
+}
+
+// takeCalls returns the calls one side recorded since the last take.
+func (r *run) takeCalls(side int) []table.Call {
+	if !r.recording() {
+		return nil
+	}
+	if side == 0 {
+		return r.pair.ReferenceCalls.Take()
+	}
+	return r.pair.SubjectCalls.Take()
 }
 
 func schemaName(s table.Schema) string {

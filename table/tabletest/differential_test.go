@@ -23,14 +23,15 @@ func (r reversed) Query(ctx context.Context, p table.Value, o *table.QueryOption
 
 func memPair(t *testing.T, s table.Schema, now func() time.Time) DiffPair {
 	var tbs [2]table.Table[Item]
+	var recs [2]CallRecorder
 	for i := range tbs {
-		tb, err := memtable.New[Item]("diff", &memtable.Options{Schema: &s, Now: now})
+		tb, err := memtable.New[Item]("diff", &memtable.Options{Schema: &s, Now: now, OnCall: recs[i].Record})
 		if err != nil {
 			t.Fatal(err)
 		}
 		tbs[i] = tb
 	}
-	return DiffPair{Reference: tbs[0], Subject: tbs[1]}
+	return DiffPair{Reference: tbs[0], Subject: tbs[1], ReferenceCalls: &recs[0], SubjectCalls: &recs[1]}
 }
 
 // TestDifferentialRunner checks that the runner agrees with itself on two memtables, replays
