@@ -63,3 +63,8 @@ func TestDifferentialRunner(t *testing.T) {
 		t.Errorf("a seed replayed differently:\n%s\n---\n%s", msgs[0], msgs[1])
 	}
 }
+
+// TestCallCases runs the targeted metering cases on two memtables.
+func TestCallCases(t *testing.T) {
+	RunCallTests(t, memPair)
+}
