@@ -7,8 +7,8 @@ import (
 	"github.com/servous/servous/events"
 )
 
-// EventChunk is the size of the chunks EventBridge bills a custom event in: "Each 64 KB
-// chunk of a payload is billed as 1 event" (https://aws.amazon.com/eventbridge/pricing/).
+// EventChunk is the size of the chunks EventBridge bills a custom event in: each 64 KB chunk
+// of a payload is billed as one event (https://aws.amazon.com/eventbridge/pricing/).
 const EventChunk = 64 * 1024
 
 // Publisher returns p metering each event it accepts on bus: a custom event counts one

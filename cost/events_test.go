@@ -12,8 +12,8 @@ import (
 )
 
 // EventBridge pricing (https://aws.amazon.com/eventbridge/pricing/): custom events $1.00 per
-// million; "Each 64 KB chunk of a payload is billed as 1 event (for example, an event with a
-// 256 KB payload is billed as 4 events)". Events from AWS services are free.
+// million; each 64 KB chunk of a payload is billed as one event, so a 256 KB event is billed
+// as four. Events from AWS services are free.
 func TestPublisherChunks(t *testing.T) {
 	bus := memevents.New(nil)
 	t.Cleanup(func() { bus.Close() })

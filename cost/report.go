@@ -22,6 +22,8 @@ type Report struct {
 	Lines []ReportLine `json:"lines"`
 	// Resources are the subtotals per service and resource, in the order of Lines.
 	Resources []Subtotal `json:"resources"`
+	// Services are the subtotals per service (Resource empty), in the order of Lines.
+	Services []Subtotal `json:"services"`
 	// Total is the cost of the usage, in US dollars.
 	Total float64 `json:"total"`
 	// IdlePerMonth is the cost of a month with nothing happening but the storage the usage
@@ -66,6 +68,10 @@ func (u Usage) Report(p *Prices) *Report {
 			r.Resources = append(r.Resources, Subtotal{Service: l.Service, Resource: l.Resource})
 		}
 		r.Resources[len(r.Resources)-1].Cost += rl.Cost
+		if n := len(r.Services); n == 0 || r.Services[n-1].Service != l.Service {
+			r.Services = append(r.Services, Subtotal{Service: l.Service})
+		}
+		r.Services[len(r.Services)-1].Cost += rl.Cost
 		if l.Service == ServiceS3 && l.Unit == UnitStoredBytes {
 			r.IdlePerMonth += l.Quantity / GB * p.S3.PerGBMonth
 		}

@@ -66,6 +66,11 @@ func TestReport(t *testing.T) {
 	if len(r.Resources) != 3 || r.Resources[0].Service != "dynamodb" {
 		t.Errorf("subtotals %+v", r.Resources)
 	}
+	if len(r.Services) != 3 || r.Services[1].Service != "lambda" {
+		t.Errorf("service subtotals %+v", r.Services)
+	} else {
+		near(t, "lambda subtotal", r.Services[1].Cost, 0.0000002+0.5*0.0000133334)
+	}
 	var unpriced int
 	for _, l := range r.Lines {
 		if l.Unpriced {

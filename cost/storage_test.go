@@ -44,7 +44,8 @@ func TestStorageRequestClasses(t *testing.T) {
 	near(t, "PUT+GET cost", r.Total, 0.005+0.004)
 }
 
-// S3's storage example (https://aws.amazon.com/s3/pricing/, "Storage pricing" FAQ):
+// S3's storage example (Amazon S3 FAQs, https://aws.amazon.com/s3/faqs/, Billing: "How will I
+// be charged and billed for my use of Amazon S3?"):
 // "Assume you store 100GB (107,374,182,400 bytes) of data in Amazon S3 Standard in your
 // bucket for 15 days in March, and 100TB (109,951,162,777,600 bytes) of data in Amazon S3
 // Standard for the final 16 days in March." Total byte-hours: 42,259,901,212,262,400, which

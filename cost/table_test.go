@@ -13,10 +13,10 @@ func tableCall(name string, read, write float64) table.Call {
 
 // DynamoDB on-demand (https://aws.amazon.com/dynamodb/pricing/on-demand/, us-east-1, after
 // the November 2024 price cut): $0.625 per million write request units, $0.125 per million
-// read request units. The page's key terms: "a standard write request of a 3 KB item would
-// require three" write units; "an eventually consistent read of an 8 KB item would require
-// one" read unit (half of a strongly consistent read's two). A write refused by its condition
-// is billed too.
+// read request units. Its key terms: a write request unit writes an item up to 1 KB, so a
+// write of a 3 KB item takes three; a read request unit reads an item up to 4 KB strongly
+// consistently, or two eventually consistently, so an eventually consistent read of an 8 KB
+// item takes one. A write refused by its condition is billed too.
 func TestTableOnDemandUnits(t *testing.T) {
 	m := cost.NewMeter(nil)
 	ctx := t.Context()
