@@ -58,6 +58,12 @@ func (fn Function) withDefaults() Function {
 	return fn
 }
 
+// MaxInit is the longest INIT phase Lambda allows an on-demand function ("Lambda execution
+// environment lifecycle": the INIT phase is limited to 10 seconds). [Lambda] meters no more:
+// the time to the first invocation can be longer when Lambda initialised the environment
+// ahead of demand, and the wait for the event is not INIT.
+const MaxInit = 10 * time.Second
+
 // Lambda returns middleware metering the function's invocations as Lambda bills them
 // (https://aws.amazon.com/lambda/pricing/): one request ([UnitRequests]) per invocation,
 // and compute in GB-seconds ([UnitGBSecondsArm64] or [UnitGBSecondsX86] by fn.Arch): the
@@ -65,7 +71,8 @@ func (fn Function) withDefaults() Function {
 // time your code begins executing until it returns or otherwise terminates, rounded up to
 // the nearest 1 ms"), times the configured memory in GB (MB/1024).
 //
-// The first invocation also bills the INIT phase, from fn.Start to the invocation: Lambda
+// The first invocation also bills the INIT phase, from fn.Start to the invocation (at most
+// [MaxInit]): Lambda
 // bills INIT for custom runtimes such as provided.al2023, on which Go functions run, and since
 // 1 August 2025 for every runtime ("AWS Lambda standardizes billing for INIT Phase",
 // https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/; the
@@ -95,7 +102,7 @@ func Lambda(m *Meter, fn Function) runtime.Middleware {
 			if !warm.Swap(true) {
 				m.Add(Key{ServiceLambda, name, UnitColdStarts}, 1)
 				if !fn.Start.IsZero() && start.After(fn.Start) {
-					d += start.Sub(fn.Start)
+					d += min(start.Sub(fn.Start), MaxInit)
 				}
 			}
 			m.Add(Key{ServiceLambda, name, UnitRequests}, 1)

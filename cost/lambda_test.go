@@ -155,3 +155,13 @@ func TestLogUsageRoundTrip(t *testing.T) {
 	}
 	near(t, "write units", got.Get("dynamodb", "videos", cost.UnitWriteUnits), 6)
 }
+
+// An environment initialised long before its first invocation bills at most MaxInit.
+func TestLambdaInitCapped(t *testing.T) {
+	c := newClock()
+	m := cost.NewMeter(&cost.MeterOptions{Now: c.Now})
+	fn := cost.Function{Name: "fn", MemoryMB: 1024, Arch: "arm64", Start: c.Now()}
+	c.Advance(time.Minute)
+	runtime.Chain(sleeper(c, time.Second), cost.Lambda(m, fn)).Invoke(t.Context(), nil)
+	near(t, "GB-s", m.Usage().Get("lambda", "fn", cost.UnitGBSecondsArm64), 11)
+}
