@@ -48,17 +48,22 @@ func (mt *meteredTranscoder) Cancel(ctx context.Context, id string) error {
 // each output by its duration, in output minutes, at a rate set by the output's resolution
 // (SD below 720 lines, HD from 720 up to 1080, UHD above), frame rate and the features it
 // uses. Every output of a transcode job (H.264, QVBR or VBR, single-pass HQ; see
-// awsmediaconvert's settings) uses only Basic tier features: the H264QualityTuningLevel
-// reference says only MULTI_PASS_HQ "incur[s] pro-tier pricing", so the Basic tier's prices
-// apply. The resolution class is taken from the output's shorter side, so a portrait
-// 1080×1920 video is HD, as its landscape twin is. An output's duration is rounded up to
-// the 0.01 minute on-demand queues bill in (the CreateQueue API reference: "billed in
-// increments of .01 minute"), with a minimum of 10 seconds per output (the pricing page's
-// "minimum billing increment").
+// awsmediaconvert's settings) uses only Basic tier features: the pricing page's Basic tier
+// covers "AVC codec and speed-optimized or balanced single-pass encoding", and the
+// H264QualityTuningLevel reference calls SINGLE_PASS_HQ the balance of speed and quality and
+// says only MULTI_PASS_HQ outputs "incur pro-tier pricing". So the Basic tier's prices apply.
+// (Earlier, single-pass HQ was billed at the Professional tier, as bills quoted in
+// aws-solutions-library-samples/video-on-demand-on-aws issue 90 show: "HD, AVC/H.264, <=30
+// fps, Single pass HQ, Pro Tier".) The resolution class is taken from the output's shorter
+// side, so a portrait 1080×1920 video is HD, as its landscape twin is. An output's duration
+// is rounded up to the 0.01 minute on-demand queues bill in (the CreateQueue API reference:
+// "billed in increments of .01 minute"), with a minimum of 10 seconds per output (the
+// pricing page's on-demand terms, read from a translated copy).
 //
 // Frame rate is not known from a status: outputs keep their input's frame rate, and the
-// meter assumes 30 frames per second or fewer, the lowest rate class. Outputs of 30 to 60
-// frames per second cost twice as much, above 60 four times.
+// meter assumes 30 frames per second or fewer, the lowest rate class. Faster outputs cost
+// more, by a multiplier per frame rate class (twice as much up to 60 frames per second in
+// the pricing we could read; not confirmed against the current page).
 //
 // A thumbnail is a frame capture output. MediaConvert reports a frame capture's duration as
 // the job's (its state change event does), and bills an output by its duration, so the
