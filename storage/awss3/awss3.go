@@ -38,6 +38,7 @@
 package awss3
 
 import (
+	"context"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -62,6 +63,17 @@ type Options struct {
 	// Now is the clock presigned URLs and forms are signed at; nil means time.Now. Tests that
 	// move a server's clock move this one too.
 	Now func() time.Time
+	// OnCall, when not nil, is told of every request the bucket sends to S3, for metering:
+	// one storage.Call per request S3 receives, so each attempt of the SDK's retries counts,
+	// and so do the requests of multipart uploads and copies (CreateMultipartUpload,
+	// UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload) and the
+	// HeadObject that completes a Copy's answer. A method reports its calls when it returns,
+	// in the order they ended, but Get reports its answered GetObject when the object's body
+	// is closed, with the bytes read from it. SignURL and UploadForm send nothing and report
+	// nothing; what holders of their URLs and forms send, S3 meters. OnCall is called from the
+	// goroutine of the method (or of Close), so it must be safe for concurrent use when the
+	// bucket is. Nil installs nothing on the client's requests.
+	OnCall func(ctx context.Context, c storage.Call)
 }
 
 // abortTimeout bounds the abort of a failed multipart upload, retries included.

@@ -66,11 +66,13 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 			}
 		}
 	}
+	l := b.calls()
+	defer b.report(ctx, l)
 	info := &storage.ObjectInfo{Key: dstKey}
-	out, err := b.client.CopyObject(ctx, in)
+	out, err := b.client.CopyObject(ctx, in, l.opts(dstKey)...)
 	switch {
 	case tooLargeToCopy(err):
-		if info, err = b.copyParts(ctx, in, srcKey); err != nil {
+		if info, err = b.copyParts(ctx, in, srcKey, l); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -81,13 +83,14 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	}
 	// CopyObject answers with the ETag alone; the rest of the info costs a HEAD, which a copy
 	// (itself slow in S3) can afford.
-	if head, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(dstKey), IfMatch: aws.String(quote(info.ETag))}); err == nil {
+	if head, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(dstKey), IfMatch: aws.String(quote(info.ETag))}, l.opts(dstKey)...); err == nil {
 		info.Size = aws.ToInt64(head.ContentLength)
 		info.ContentType = aws.ToString(head.ContentType)
 		info.CacheControl = aws.ToString(head.CacheControl)
 		info.Metadata = request.Metadata(head.Metadata)
 		info.LastModified = aws.ToTime(head.LastModified)
 	}
+	l.sized(info.Size, "CopyObject", "CompleteMultipartUpload")
 	return info, nil
 }
 
@@ -107,11 +110,12 @@ const (
 
 // copyParts makes the copy in with a multipart upload whose parts UploadPartCopy fills from
 // the source, pinned to the source's ETag so that every part comes from one version of it. It
-// returns what it knows of the new object; on failure it aborts the upload.
-func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey string) (*storage.ObjectInfo, error) {
+// returns what it knows of the new object; on failure it aborts the upload. It logs its requests
+// in l.
+func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey string, l *callLog) (*storage.ObjectInfo, error) {
 	dstKey := aws.ToString(in.Key)
 	fail := func(err error) (*storage.ObjectInfo, error) { return nil, wrap("copy", srcKey+" to "+dstKey, err) }
-	src, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: in.Bucket, Key: aws.String(srcKey), IfMatch: in.CopySourceIfMatch})
+	src, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: in.Bucket, Key: aws.String(srcKey), IfMatch: in.CopySourceIfMatch}, l.opts(srcKey)...)
 	if err != nil {
 		return fail(err)
 	}
@@ -128,7 +132,7 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 			create.Expires = &t
 		}
 	}
-	up, err := b.client.CreateMultipartUpload(ctx, create)
+	up, err := b.client.CreateMultipartUpload(ctx, create, l.opts(dstKey)...)
 	if err != nil {
 		return fail(err)
 	}
@@ -154,7 +158,7 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 					CopySource:        in.CopySource,
 					CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
 					CopySourceIfMatch: src.ETag,
-				})
+				}, l.opts(dstKey)...)
 				if err != nil {
 					return err
 				}
@@ -176,7 +180,7 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 			IfNoneMatch:     in.IfNoneMatch,
 			IfMatch:         in.IfMatch,
-		})
+		}, l.opts(dstKey)...)
 		if err != nil {
 			return "", err
 		}
@@ -185,7 +189,7 @@ func (b *Bucket) copyParts(ctx context.Context, in *s3.CopyObjectInput, srcKey s
 	etag, err := complete()
 	if err != nil {
 		// Parts of an unfinished upload are stored, and billed, until it is aborted.
-		b.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId})
+		b.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId}, l.opts(dstKey)...)
 		return fail(err)
 	}
 	return &storage.ObjectInfo{

@@ -8,14 +8,18 @@ import (
 	"github.com/servous/servous/storage/storagetest"
 )
 
-// memTarget is the differential runs' reference: the in-memory adapter.
+// memTarget is the differential runs' reference: the in-memory adapter, recording the calls it
+// reports, which must be those awss3 reports.
 func memTarget(t *testing.T) storagetest.Target {
-	return storagetest.Target{Bucket: memstorage.New("reference", nil)}
+	calls := &storagetest.Calls{}
+	return storagetest.Target{Bucket: memstorage.New("reference", &memstorage.Options{OnCall: calls.Record}), Calls: calls}
 }
 
 func TestDifferential(t *testing.T) {
 	srv := storagetest.NewS3Server(t, nil)
 	storagetest.RunDifferential(t, memTarget, func(t *testing.T) storagetest.Target {
-		return storagetest.Target{Bucket: awss3.New(srv.Client(), srv.NewBucket(t), nil), HTTPClient: srv.HTTPClient()}
+		calls := &storagetest.Calls{}
+		b := awss3.New(srv.Client(), srv.NewBucket(t), &awss3.Options{OnCall: calls.Record})
+		return storagetest.Target{Bucket: b, HTTPClient: srv.HTTPClient(), Calls: calls}
 	}, nil)
 }

@@ -27,7 +27,9 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 	if o.PageToken != "" {
 		in.ContinuationToken = aws.String(o.PageToken)
 	}
-	out, err := b.client.ListObjectsV2(ctx, in)
+	l := b.calls()
+	defer b.report(ctx, l)
+	out, err := b.client.ListObjectsV2(ctx, in, l.opts("")...)
 	if err != nil {
 		return nil, wrap("list", o.Prefix, err)
 	}

@@ -44,7 +44,9 @@ func TestMain(m *testing.M) {
 // no per-user prefix policies of ours, so the target has neither Advance nor User.
 func minioTarget(t *testing.T) storagetest.Target {
 	mio := sharedMinIO(t)
-	return storagetest.Target{Bucket: awss3.New(mio.Client(), mio.NewBucket(t), nil), Departures: storagetest.MinIODepartures}
+	calls := &storagetest.Calls{}
+	b := awss3.New(mio.Client(), mio.NewBucket(t), &awss3.Options{OnCall: calls.Record})
+	return storagetest.Target{Bucket: b, Departures: storagetest.MinIODepartures, Calls: calls}
 }
 
 func TestConformanceMinIO(t *testing.T) {

@@ -66,6 +66,8 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 		counter = &countingReader{r: body}
 		in.Body = counter
 	}
+	l := b.calls()
+	defer b.report(ctx, l)
 	var etag *string
 	if size >= 0 && size <= b.singlePutLimit() {
 		// A small body of known length goes up as it is: the transfer manager would first
@@ -74,13 +76,17 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 			Bucket: in.Bucket, Key: in.Key, Body: in.Body, ContentLength: aws.Int64(size),
 			ContentType: in.ContentType, CacheControl: in.CacheControl, Metadata: in.Metadata,
 			IfNoneMatch: in.IfNoneMatch, IfMatch: in.IfMatch,
-		})
+		}, l.opts(key)...)
 		if err != nil {
 			return nil, wrap("put", key, err)
 		}
 		etag = out.ETag
 	} else {
-		out, err := b.tm.UploadObject(ctx, in)
+		var tmOpts []func(*transfermanager.Options)
+		if l != nil {
+			tmOpts = append(tmOpts, func(o *transfermanager.Options) { o.S3 = meteredClient{Client: b.client, log: l} })
+		}
+		out, err := b.tm.UploadObject(ctx, in, tmOpts...)
 		if err != nil {
 			return nil, wrap("put", key, err)
 		}
@@ -89,6 +95,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *stor
 	if counter != nil {
 		size = counter.n
 	}
+	l.sized(size, "PutObject", "CompleteMultipartUpload")
 	return &storage.ObjectInfo{
 		Key:          key,
 		Size:         size,

@@ -33,9 +33,18 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 			in.Range = aws.String(request.RangeHeader(rng))
 		}
 	}
-	out, err := b.client.GetObject(ctx, in)
+	l := b.calls()
+	out, err := b.client.GetObject(ctx, in, l.opts(key)...)
 	if err != nil {
+		b.report(ctx, l)
 		return nil, wrap("get", key, err)
+	}
+	if l != nil && len(l.calls) > 0 {
+		// The attempt that answered is reported when its body is closed, with the bytes read.
+		last := l.calls[len(l.calls)-1]
+		l.calls = l.calls[:len(l.calls)-1]
+		b.report(ctx, l)
+		out.Body = &meteredBody{ReadCloser: out.Body, ctx: ctx, b: b, call: last}
 	}
 	info := storage.ObjectInfo{
 		Key:          key,
@@ -76,7 +85,9 @@ func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, err
 	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("awss3: head: %w", err)
 	}
-	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
+	l := b.calls()
+	defer b.report(ctx, l)
+	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)}, l.opts(key)...)
 	if err != nil {
 		return nil, wrap("head", key, err)
 	}
@@ -96,7 +107,9 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	if err := request.Key(key); err != nil {
 		return fmt.Errorf("awss3: delete: %w", err)
 	}
-	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
+	l := b.calls()
+	defer b.report(ctx, l)
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)}, l.opts(key)...)
 	if err != nil && !errors.Is(sentinel(err), storage.ErrNotFound) {
 		return wrap("delete", key, err)
 	}

@@ -60,13 +60,15 @@ func (u *userBucket) authorize(ctx context.Context, op string, keys ...string) (
 func (u *userBucket) Put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions) (*storage.ObjectInfo, error) {
 	id, err := u.authorize(ctx, "put", key)
 	if err != nil {
+		u.refused(ctx, "PutObject", key, err)
 		return nil, err
 	}
-	return u.b.put(ctx, key, body, opts, eventPut, id, u.b.opts.MaxObjectSize, 0)
+	return u.b.put(ctx, key, body, opts, byAdapter, id, u.b.opts.MaxObjectSize, 0)
 }
 
 func (u *userBucket) Get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
 	if _, err := u.authorize(ctx, "get", key); err != nil {
+		u.refused(ctx, "GetObject", key, err)
 		return nil, err
 	}
 	return u.b.Get(ctx, key, opts)
@@ -74,6 +76,7 @@ func (u *userBucket) Get(ctx context.Context, key string, opts *storage.GetOptio
 
 func (u *userBucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
 	if _, err := u.authorize(ctx, "head", key); err != nil {
+		u.refused(ctx, "HeadObject", key, err)
 		return nil, err
 	}
 	return u.b.Head(ctx, key)
@@ -82,14 +85,18 @@ func (u *userBucket) Head(ctx context.Context, key string) (*storage.ObjectInfo,
 func (u *userBucket) Delete(ctx context.Context, key string) error {
 	id, err := u.authorize(ctx, "delete", key)
 	if err != nil {
+		u.refused(ctx, "DeleteObject", key, err)
 		return err
 	}
-	return u.b.remove(key, id)
+	err = u.b.remove(key, id)
+	u.b.report(ctx, storage.Call{Op: "DeleteObject", Key: key})
+	return err
 }
 
 func (u *userBucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions) (*storage.ObjectInfo, error) {
 	id, err := u.authorize(ctx, "copy", dstKey, srcKey)
 	if err != nil {
+		u.refused(ctx, "CopyObject", dstKey, err)
 		return nil, err
 	}
 	return u.b.copy(ctx, dstKey, srcKey, opts, id)
@@ -103,9 +110,20 @@ func (u *userBucket) List(ctx context.Context, opts *storage.ListOptions) (*stor
 	// S3 checks a listing's prefix against the policy's s3:prefix condition; an empty prefix is
 	// the whole bucket, which no identity's policy allows.
 	if _, err := u.authorize(ctx, "list", prefixKey(prefix)); err != nil {
+		if _, _, lerr := request.List(opts); lerr == nil {
+			u.refused(ctx, "ListObjectsV2", "", err)
+		}
 		return nil, err
 	}
 	return u.b.List(ctx, opts)
+}
+
+// refused reports the request S3 refuses when the credentials may not make it. A key no request
+// can carry is refused before any is sent.
+func (u *userBucket) refused(ctx context.Context, op, key string, err error) {
+	if !refusedFirst(ctx, err) {
+		u.b.report(ctx, storage.Call{Op: op, Key: key, Failed: true})
+	}
 }
 
 // prefixKey stands a listing prefix in for a key in authorize; an empty prefix, invalid as a

@@ -37,6 +37,23 @@ type Options struct {
 	MultipartThreshold int64
 	// PartSize is the part size for MultipartThreshold; 0 means 8 MiB.
 	PartSize int64
+	// MaxCopySize is the largest object Copy copies in one CopyObject as awss3 does; a
+	// larger one its twin copies in parts of CopyPartSize with UploadPartCopy, which matters
+	// only to the calls reported to OnCall. 0 means 5 GiB, S3's limit.
+	MaxCopySize int64
+	// CopyPartSize is the part size of those copies, as in awss3.Options; 0 means 512 MiB.
+	CopyPartSize int64
+	// OnCall, when not nil, is told of the requests the bucket's AWS twin would send to S3
+	// for each call of its methods, so that a run on memory meters as it would on AWS: the
+	// twin is awss3 with a part size of PartSize above MultipartThreshold (a body of known
+	// length, such as a *bytes.Reader, goes up in parts when it is longer than the threshold;
+	// one of unknown length when it reaches it) and the same copy settings. Put, Copy and
+	// the HeadObject that awss3's Copy sends to fill in its answer are reported as awss3
+	// reports them; a Get is reported when the object's body is closed, with the bytes read.
+	// Calls refused before any request (an invalid key or range, an ended context) report
+	// nothing, nor does a body that cannot be read. The requests Handler serves are reported
+	// too, with Signed set. OnCall runs on the caller's goroutine.
+	OnCall func(ctx context.Context, c storage.Call)
 	// SigningKey signs the URLs and forms the bucket signs with its own credentials; nil means
 	// 32 random bytes.
 	SigningKey []byte
@@ -96,6 +113,12 @@ func New(name string, opts *Options) *Bucket {
 	if b.opts.PartSize <= 0 {
 		b.opts.PartSize = 8 << 20
 	}
+	if b.opts.MaxCopySize <= 0 {
+		b.opts.MaxCopySize = 5 << 30
+	}
+	if b.opts.CopyPartSize <= 0 {
+		b.opts.CopyPartSize = 512 << 20
+	}
 	if b.opts.Prefix == nil {
 		b.opts.Prefix = func(id string) string { return "uploads/" + id + "/" }
 	}
@@ -140,15 +163,27 @@ func cloneInfo(i storage.ObjectInfo) *storage.ObjectInfo {
 
 // Put implements storage.Bucket.
 func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions) (*storage.ObjectInfo, error) {
-	return b.put(ctx, key, body, opts, eventPut, "", b.opts.MaxObjectSize, 0)
+	return b.put(ctx, key, body, opts, byAdapter, "", b.opts.MaxObjectSize, 0)
 }
+
+// A sender is who sends a Put.
+type sender int
+
+const (
+	// byAdapter is the bucket's own Put, which its twin sends through the transfer manager
+	// (large bodies in parts); put reports its calls.
+	byAdapter sender = iota
+	// bySignedURL is a PUT of a signed URL: one PutObject, which the handler reports.
+	bySignedURL
+	// byForm is a form's POST: one PostObject, which the handler reports.
+	byForm
+)
 
 // errTooSmall refuses a form upload under the policy's minimum size.
 var errTooSmall = errors.New("memstorage: smaller than the form allows")
 
-// put writes an object of minSize to maxSize bytes; event is eventPut or eventPost, principal
-// who asked.
-func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions, event, principal string, maxSize, minSize int64) (*storage.ObjectInfo, error) {
+// put writes an object of minSize to maxSize bytes; by is who sent it, principal who asked.
+func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *storage.PutOptions, by sender, principal string, maxSize, minSize int64) (*storage.ObjectInfo, error) {
 	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: put: %w", err)
 	}
@@ -159,6 +194,11 @@ func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *stor
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
 	}
+	event := eventPut
+	if by == byForm {
+		event = eventPost
+	}
+	_, known := body.(io.ReadSeeker) // what awss3 takes for a body of known length
 	chunks, size, sum, err := readBody(body, maxSize)
 	if err != nil {
 		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
@@ -170,7 +210,11 @@ func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *stor
 		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
 	}
 	etag := quoteETag(sum[:])
-	if b.opts.MultipartThreshold > 0 && size > b.opts.MultipartThreshold {
+	parts := 0
+	if by == byAdapter {
+		parts = b.twinParts(size, known)
+	}
+	if parts > 0 {
 		etag, event = multipartETag(chunks, size, b.opts.PartSize), eventMultipart
 	}
 	obj := &object{
@@ -184,7 +228,11 @@ func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *stor
 		},
 		chunks: chunks,
 	}
-	return b.store(key, obj, o.IfAbsent, o.IfMatch, event, principal)
+	info, err := b.store(key, obj, o.IfAbsent, o.IfMatch, event, principal)
+	if by == byAdapter {
+		b.reportPut(ctx, key, size, parts, err)
+	}
+	return info, err
 }
 
 func contentType(ct string) string {
@@ -226,6 +274,20 @@ func (b *Bucket) lookup(key string) (object, bool) {
 
 // Get implements storage.Bucket.
 func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
+	obj, err := b.get(ctx, key, opts)
+	if b.opts.OnCall != nil {
+		switch {
+		case err == nil:
+			obj.Body = &meteredBody{r: obj.Body.(*chunkReader), ctx: ctx, b: b, call: storage.Call{Op: "GetObject", Key: key}}
+		case !refusedFirst(ctx, err, storage.ErrInvalidArgument):
+			b.report(ctx, storage.Call{Op: "GetObject", Key: key, Failed: true})
+		}
+	}
+	return obj, err
+}
+
+// get is Get without metering, for the handler, which meters what it serves.
+func (b *Bucket) get(ctx context.Context, key string, opts *storage.GetOptions) (*storage.Object, error) {
 	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: get: %w", err)
 	}
@@ -267,6 +329,14 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *storage.GetOptions) 
 
 // Head implements storage.Bucket.
 func (b *Bucket) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
+	info, err := b.head(ctx, key)
+	if !refusedFirst(ctx, err) {
+		b.report(ctx, storage.Call{Op: "HeadObject", Key: key, Failed: err != nil})
+	}
+	return info, err
+}
+
+func (b *Bucket) head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
 	if err := request.Key(key); err != nil {
 		return nil, fmt.Errorf("memstorage: head: %w", err)
 	}
@@ -288,7 +358,9 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstorage: delete %q: %w", key, err)
 	}
-	return b.remove(key, "")
+	err := b.remove(key, "")
+	b.report(ctx, storage.Call{Op: "DeleteObject", Key: key})
+	return err
 }
 
 func (b *Bucket) remove(key, principal string) error {
@@ -307,7 +379,7 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	return b.copy(ctx, dstKey, srcKey, opts, "")
 }
 
-func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions, principal string) (*storage.ObjectInfo, error) {
+func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.CopyOptions, principal string) (info *storage.ObjectInfo, err error) {
 	for _, k := range []string{dstKey, srcKey} {
 		if err := request.Key(k); err != nil {
 			return nil, fmt.Errorf("memstorage: copy: %w", err)
@@ -316,6 +388,8 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, err)
 	}
+	srcSize := int64(-1) // known once the source is found and its condition holds
+	defer func() { b.reportCopy(ctx, dstKey, srcKey, srcSize, info, err) }()
 	src, ok := b.lookup(srcKey)
 	if !ok {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w", srcKey, dstKey, storage.ErrNotFound)
@@ -327,30 +401,31 @@ func (b *Bucket) copy(ctx context.Context, dstKey, srcKey string, opts *storage.
 	if o.SourceIfMatch != "" && !storage.ETagsEqual(o.SourceIfMatch, src.info.ETag) {
 		return nil, fmt.Errorf("memstorage: copy %q to %q: %w: source ETag is not %s", srcKey, dstKey, storage.ErrPreconditionFailed, o.SourceIfMatch)
 	}
+	srcSize = src.info.Size
 	if dstKey == srcKey && o.Replace == nil {
 		// S3's 400 InvalidRequest, after the source's lookup and condition as in S3.
 		return nil, fmt.Errorf("memstorage: copy %q: %w: copying an object to itself without changing its metadata", srcKey, storage.ErrInvalidArgument)
 	}
 	// The chunks are immutable, so the copy shares them: S3 copies without a download, and so
 	// does this.
-	info := src.info
-	info.Key = dstKey
-	info.Metadata = maps.Clone(src.info.Metadata)
-	if strings.Contains(info.ETag, "-") {
+	dstInfo := src.info
+	dstInfo.Key = dstKey
+	dstInfo.Metadata = maps.Clone(src.info.Metadata)
+	if strings.Contains(dstInfo.ETag, "-") {
 		// S3 gives a copy made in one request a single-part ETag.
 		var sum [16]byte
 		h := md5.New()
 		for _, c := range src.chunks {
 			h.Write(c)
 		}
-		info.ETag = quoteETag(h.Sum(sum[:0]))
+		dstInfo.ETag = quoteETag(h.Sum(sum[:0]))
 	}
 	if r := o.Replace; r != nil {
-		info.ContentType = contentType(r.ContentType)
-		info.CacheControl = r.CacheControl
-		info.Metadata = request.Metadata(r.Metadata)
+		dstInfo.ContentType = contentType(r.ContentType)
+		dstInfo.CacheControl = r.CacheControl
+		dstInfo.Metadata = request.Metadata(r.Metadata)
 	}
-	dst := &object{info: info, chunks: src.chunks}
+	dst := &object{info: dstInfo, chunks: src.chunks}
 	var ifAbsent bool
 	var ifMatch string
 	if r := o.Replace; r != nil {
@@ -365,6 +440,17 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 	if err != nil {
 		return nil, fmt.Errorf("memstorage: list: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstorage: list: %w", err)
+	}
+	page, err := b.list(o, size)
+	// S3 refuses a bad token in answer to a request it bills.
+	b.report(ctx, storage.Call{Op: "ListObjectsV2", Failed: err != nil})
+	return page, err
+}
+
+// list lists the page o asks for, of size entries at most.
+func (b *Bucket) list(o storage.ListOptions, size int) (*storage.ListPage, error) {
 	start := o.Prefix
 	if o.PageToken != "" {
 		// The token is the last key or common prefix listed, marked as one or the other.
@@ -373,9 +459,6 @@ func (b *Bucket) List(ctx context.Context, opts *storage.ListOptions) (*storage.
 			return nil, fmt.Errorf("memstorage: list: %w: bad page token", storage.ErrInvalidArgument)
 		}
 		start = successor(string(tok[1:]), tok[0] == 'p')
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstorage: list: %w", err)
 	}
 	page := &storage.ListPage{Objects: make([]storage.ObjectInfo, 0, min(size, 256))}
 	b.mu.RLock()

@@ -76,24 +76,69 @@ func (b *Bucket) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var err *s3Error
+	m := &meteredWriter{ResponseWriter: w}
 	switch {
 	case rest == "" && r.Method == http.MethodPost:
-		err = b.servePost(w, r)
+		m.call.Op = "PostObject"
+		err = b.servePost(m, r)
 	case rest == "":
 		err = &s3Error{http.StatusMethodNotAllowed, "MethodNotAllowed", "only POST of an upload form is served here"}
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		err = b.serveGet(w, r, rest)
+		m.call.Op, m.call.Key = "GetObject", rest
+		if r.Method == http.MethodHead {
+			m.call.Op = "HeadObject"
+		}
+		err = b.serveGet(m, r, rest)
 	case r.Method == http.MethodPut:
-		err = b.servePut(w, r, rest)
+		m.call.Op, m.call.Key = "PutObject", rest
+		err = b.servePut(m, r, rest)
 	default:
 		err = &s3Error{http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method + " is not served"}
 	}
 	if err != nil {
-		err.write(w)
+		err.write(m)
+	}
+	if m.call.Op != "" {
+		m.call.Signed = true
+		m.call.Failed = m.status >= 300
+		if m.call.Failed {
+			m.call.Size, m.call.Bytes = 0, 0
+		}
+		b.report(r.Context(), m.call)
 	}
 }
 
-func (b *Bucket) serveGet(w http.ResponseWriter, r *http.Request, key string) *s3Error {
+// meteredWriter notes what the handler answered, for OnCall: the status, and the bytes of an
+// object's body sent.
+type meteredWriter struct {
+	http.ResponseWriter
+	status int
+	call   storage.Call
+	body   bool // writes are an object's body
+}
+
+func (m *meteredWriter) WriteHeader(status int) {
+	if m.status == 0 {
+		m.status = status
+	}
+	m.ResponseWriter.WriteHeader(status)
+}
+
+func (m *meteredWriter) Write(p []byte) (int, error) {
+	if m.status == 0 {
+		m.status = http.StatusOK
+	}
+	n, err := m.ResponseWriter.Write(p)
+	if m.body {
+		m.call.Bytes += int64(n)
+	}
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (m *meteredWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
+
+func (b *Bucket) serveGet(w *meteredWriter, r *http.Request, key string) *s3Error {
 	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
@@ -108,7 +153,7 @@ func (b *Bucket) serveGet(w http.ResponseWriter, r *http.Request, key string) *s
 		}
 		opts.Range = rng
 	}
-	obj, err := b.Get(r.Context(), key, opts)
+	obj, err := b.get(r.Context(), key, opts)
 	if err != nil {
 		return fromError(err)
 	}
@@ -124,6 +169,7 @@ func (b *Bucket) serveGet(w http.ResponseWriter, r *http.Request, key string) *s
 	}
 	w.WriteHeader(status)
 	if r.Method == http.MethodGet {
+		w.body = true
 		io.Copy(w, obj.Body)
 	}
 	return nil
@@ -176,7 +222,7 @@ func parseRange(h string) (*storage.Range, bool) {
 	return storage.ByteRange(a, z-a+1), true
 }
 
-func (b *Bucket) servePut(w http.ResponseWriter, r *http.Request, key string) *s3Error {
+func (b *Bucket) servePut(w *meteredWriter, r *http.Request, key string) *s3Error {
 	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
@@ -198,10 +244,11 @@ func (b *Bucket) servePut(w http.ResponseWriter, r *http.Request, key string) *s
 			opts.Metadata[m] = v[0]
 		}
 	}
-	info, err := b.put(r.Context(), key, r.Body, opts, eventPut, id, b.opts.MaxObjectSize, 0)
+	info, err := b.put(r.Context(), key, r.Body, opts, bySignedURL, id, b.opts.MaxObjectSize, 0)
 	if err != nil {
 		return fromError(err)
 	}
+	w.call.Size = info.Size
 	w.Header().Set("ETag", info.ETag)
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -210,7 +257,7 @@ func (b *Bucket) servePut(w http.ResponseWriter, r *http.Request, key string) *s
 // maxFormFields bounds the bytes of a form's fields, read before the file.
 const maxFormFields = 64 << 10
 
-func (b *Bucket) servePost(w http.ResponseWriter, r *http.Request) *s3Error {
+func (b *Bucket) servePost(w *meteredWriter, r *http.Request) *s3Error {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
 		return &s3Error{http.StatusBadRequest, "MalformedPOSTRequest", "the body is not multipart/form-data"}
@@ -241,8 +288,9 @@ func (b *Bucket) servePost(w http.ResponseWriter, r *http.Request) *s3Error {
 	}
 }
 
-func (b *Bucket) postFile(w http.ResponseWriter, r *http.Request, fields map[string]string, file io.Reader) *s3Error {
+func (b *Bucket) postFile(w *meteredWriter, r *http.Request, fields map[string]string, file io.Reader) *s3Error {
 	key := fields["key"]
+	w.call.Key = key
 	if err := request.Key(key); err != nil {
 		return fromError(err)
 	}
@@ -280,7 +328,7 @@ func (b *Bucket) postFile(w http.ResponseWriter, r *http.Request, fields map[str
 	if lim.MaxSize >= 0 {
 		maxSize = min(maxSize, lim.MaxSize)
 	}
-	info, perr := b.put(r.Context(), key, file, opts, eventPost, id, maxSize, lim.MinSize)
+	info, perr := b.put(r.Context(), key, file, opts, byForm, id, maxSize, lim.MinSize)
 	if perr != nil {
 		if errors.Is(perr, storage.ErrTooLarge) {
 			return &s3Error{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"}
@@ -290,6 +338,7 @@ func (b *Bucket) postFile(w http.ResponseWriter, r *http.Request, fields map[str
 		}
 		return fromError(perr)
 	}
+	w.call.Size = info.Size
 	s3form.WriteSuccess(w, fields["success_action_status"], b.objectURL(key), b.name, key, info.ETag)
 	return nil
 }

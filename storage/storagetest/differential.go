@@ -54,7 +54,9 @@ type DifferentialOptions struct {
 // unicode, spaces, '+', '%', '?' and runs of '/'. Each seed is a subtest on new buckets from
 // newRef and newUnder; on the first divergence the subtest fails with the seed, the
 // operation's index, the operation and both results, and the flags that replay it. The
-// operations avoid the Departures of the target under test.
+// operations avoid the Departures of the target under test. When both targets record their
+// calls (Target.Calls), each operation must also report the same calls to S3 in both, as
+// CallsOut compares them: metering a run on one store counts what the other would bill.
 func RunDifferential(t *testing.T, newRef, newUnder func(t *testing.T) Target, opts *DifferentialOptions) {
 	var o DifferentialOptions
 	if opts != nil {
@@ -86,11 +88,12 @@ func RunDifferential(t *testing.T, newRef, newUnder func(t *testing.T) Target, o
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			under := newUnder(t)
+			ref := newRef(t)
 			keys := under.usable(nil, diffKeys)
 			d := &differ{
 				keys:  keys,
 				t:     t,
-				ref:   newRef(t).Bucket,
+				ref:   ref.Bucket,
 				under: under.Bucket,
 				dep:   under.Departures,
 				rng:   rand.New(rand.NewPCG(seed, seed^0x5e7f00d5)),
@@ -99,6 +102,11 @@ func RunDifferential(t *testing.T, newRef, newUnder func(t *testing.T) Target, o
 				skip:  o.Skip,
 				etags: newETagClasses(),
 				live:  map[string][2]string{},
+			}
+			if ref.Calls != nil && under.Calls != nil {
+				d.refCalls, d.underCalls = ref.Calls, under.Calls
+				ref.Calls.Take()
+				under.Calls.Take()
 			}
 			d.run()
 		})
@@ -144,6 +152,8 @@ type differ struct {
 	dep *Departures
 	// keys are the keys of diffKeys the store under test takes as S3 does.
 	keys []string
+	// refCalls and underCalls record the stores' calls, when both do.
+	refCalls, underCalls *Calls
 }
 
 // departs reports whether the store under test departs from S3 for key (or prefix).
@@ -160,6 +170,8 @@ type outcome struct {
 	Offset int64
 	Length int64
 	Pages  []pageOut
+	// Calls are the calls the store reported for the operation.
+	Calls []CallOut
 }
 
 type infoOut struct {
@@ -337,6 +349,9 @@ func (d *differ) run() {
 		}
 		ref := o.apply(d.ref, true)
 		under := o.apply(d.under, false)
+		if d.refCalls != nil {
+			ref.Calls, under.Calls = CallsOut(d.refCalls.Take()), CallsOut(d.underCalls.Take())
+		}
 		switch {
 		case ref.Err != "" || under.Err != "":
 		case o.writes != "" && ref.Info != nil && under.Info != nil:

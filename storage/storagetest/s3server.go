@@ -48,6 +48,8 @@ type S3Server struct {
 	// multipart holds, by bucket/key, the ETag of an object a multipart upload made: gofakes3
 	// reports its body's MD5 on reads, where S3 keeps the ETag the upload completed with.
 	multipart map[string]multipartETag
+	// requests are the requests answered, in order.
+	requests []S3Request
 }
 
 // multipartETag is the ETag (unquoted) CompleteMultipartUpload gave the body whose MD5 is md5.
@@ -206,8 +208,10 @@ func (e *s3Err) write(w http.ResponseWriter, r *http.Request) {
 	}{Code: e.code, Message: e.message})
 }
 
-func (s *S3Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *S3Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	w := &statusWriter{ResponseWriter: rw}
+	defer func() { s.logRequest(r, bucket, key, w.code) }()
 	if r.Method == http.MethodPost && key == "" && isMultipartForm(r) {
 		if err := s.servePostForm(w, r, bucket); err != nil {
 			err.write(w, r)

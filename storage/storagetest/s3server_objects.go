@@ -141,6 +141,9 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func matches(header, etag string) bool {
 	for _, t := range strings.Split(header, ",") {
 		t = strings.Trim(strings.TrimSpace(t), `"`)

@@ -33,6 +33,10 @@ type Target struct {
 	// Departures, when not nil, are where the store departs from S3: the suite and
 	// RunDifferential leave those behaviours out, saying why.
 	Departures *Departures
+	// Calls, when not nil, records the calls the bucket reports (the adapter's OnCall is
+	// Calls.Record). RunDifferential compares the calls of each operation when both of its
+	// targets have one.
+	Calls *Calls
 }
 
 // Departures are the places where a store departs from S3's documented behaviour.
