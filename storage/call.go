@@ -19,7 +19,9 @@ type Call struct {
 	// object (PutObject, CompleteMultipartUpload, CopyObject, PostObject) when they succeed; 0
 	// otherwise.
 	Size int64
-	// Bytes is how many bytes of object data the store sent back (GetObject's body).
+	// Bytes is how many bytes of object data the store sent back (GetObject's body), counted
+	// as the body is read: a reader that closes the body early counts what it read, though S3
+	// may have sent a little more.
 	Bytes int64
 	// Signed reports a request made with a signed URL or form by whoever held it, rather than by
 	// the adapter: its data went to the internet.

@@ -37,6 +37,14 @@
 // sign with the temporary credentials an identity provider handed its user; the store then allows
 // only what that user's policy allows.
 //
+// # Metering
+//
+// Adapters report the requests they send to their store, one [Call] each, to a function in
+// their options (OnCall), so that what a run costs can be counted in the units AWS bills: each
+// request S3 receives, a retried attempt included, and the bytes it sends back. The in-memory
+// adapter reports the requests the S3 adapter would send for the same operations, so a run on
+// memory meters as it would on AWS.
+//
 // # Errors
 //
 // Adapters wrap their provider's errors so that errors.Is matches the sentinels of this package

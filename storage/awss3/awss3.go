@@ -19,6 +19,16 @@
 // With caller credentials in the options, both sign with those instead of the client's, so S3
 // applies the caller's IAM policy when the URL or form is used.
 //
+// # Metering
+//
+// With Options.OnCall, the bucket reports each request it sends as a storage.Call: a
+// middleware after the SDK's retryer, added to each operation the bucket calls (and to the
+// transfer manager's), logs every attempt, and every write of a request that Go's HTTP
+// transport repeats on a fresh connection within one attempt, since S3 receives and bills each.
+// A method reports its calls as it returns, with the size of the object it wrote; Get reports
+// its GetObject when the body is closed, with the bytes read. Without OnCall nothing is added
+// to the requests.
+//
 // # Errors
 //
 // Errors wrap a storage sentinel where one applies (NoSuchKey and 404 are storage.ErrNotFound,

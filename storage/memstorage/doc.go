@@ -28,6 +28,13 @@
 //	userBucket := b.WithCredentials(creds) // creds from the identity exchange
 //	form, err := userBucket.UploadForm(ctx, "uploads/"+identityID+"/video.mp4", nil)
 //
+// # Metering
+//
+// With Options.OnCall, the bucket reports the requests (storage.Call) that awss3 would send to
+// S3 for the same operations, multipart uploads and copies in parts included when
+// MultipartThreshold and MaxCopySize model the transfer manager's settings, so a local run
+// meters as it would on AWS; the handler reports each request it serves, with Signed set.
+//
 // # Events
 //
 // With Options.Publisher, every change publishes the S3 notification AWS would send
