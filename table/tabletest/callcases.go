@@ -30,7 +30,12 @@ var callsClock = time.Unix(1_800_000_000, 0).UTC()
 // ofSize returns an item of schema s keyed (pk, sk), expired if asked, whose size as DynamoDB
 // counts it once stored (with version 1 in a versioned schema) is n bytes.
 func ofSize(s table.Schema, pk, sk string, n int, expired bool) Item {
-	it := Item{PK: pk, SK: sk, Data: []byte{'d'}}
+	return filled(s, Item{PK: pk, SK: sk}, n, expired)
+}
+
+// filled returns it, expired if asked, with data making its size n bytes as ofSize counts it.
+func filled(s table.Schema, it Item, n int, expired bool) Item {
+	it.Data = []byte{'d'}
 	if expired {
 		it.ExpiresAt = callsClock.Unix() - 10
 	}
@@ -198,7 +203,45 @@ func callCases() []callCase {
 		},
 		// The first request reads a and b (5 KB) and keeps b; the second reads c.
 		want: []billed{{Op: "Query", ReadUnits: 2}, {Op: "Query", ReadUnits: 1}},
-	}, callCase{
+	})
+	// A binary prefix's query: the adapter reads up to and including the least key past the
+	// prefix ({2} past {1}), and drops that item, which DynamoDB still reads and bills.
+	bs := BinarySort
+	prefixed := putAll(filled(bs, Item{PK: "q", Bin: []byte{1}}, kb, false), filled(bs, Item{PK: "q", Bin: []byte{1, 5}}, kb, false),
+		filled(bs, Item{PK: "q", Bin: []byte{2}}, 8*kb, false))
+	prefix := table.SortPrefix(table.Binary([]byte{1}))
+	for _, c := range []struct {
+		desc      bool
+		limit     int
+		want      []billed
+		departure string
+	}{
+		{false, 0, []billed{{Op: "Query", ReadUnits: 3}}, ""}, // 10 KB
+		{true, 0, []billed{{Op: "Query", ReadUnits: 3}}, ""},
+		// The first request reads {2} and drops it, the second reads {1, 5}.
+		{true, 1, []billed{{Op: "Query", ReadUnits: 2}, {Op: "Query", ReadUnits: 1}}, ""},
+		// The page is full before {2}.
+		{false, 2, []billed{{Op: "Query", ReadUnits: 1}}, ""},
+		// {2} fills the first request's Limit; the second reads nothing more.
+		{false, 3, []billed{{Op: "Query", ReadUnits: 3}, {Op: "Query", ReadUnits: 1}}, departEmptyQuery},
+	} {
+		cases = append(cases, callCase{
+			name: fmt.Sprintf("Query of a binary prefix, descending %v, Limit %d", c.desc, c.limit), schema: bs, setup: prefixed,
+			op: func(ctx context.Context, tb table.Table[Item]) error {
+				page, err := tb.Query(ctx, q, &table.QueryOptions{Sort: prefix, Descending: c.desc, Limit: c.limit, ConsistentRead: true})
+				want := 2
+				if c.limit > 0 {
+					want = min(2, c.limit)
+				}
+				if err == nil && len(page.Items) != want {
+					err = fmt.Errorf("%d items, want %d", len(page.Items), want)
+				}
+				return err
+			},
+			want: c.want, departure: c.departure,
+		})
+	}
+	cases = append(cases, callCase{
 		name: "Query of an empty partition", schema: p,
 		op: func(ctx context.Context, tb table.Table[Item]) error {
 			_, err := tb.Query(ctx, q, nil)
