@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -162,7 +163,13 @@ func TestCallsParity(t *testing.T) {
 	}
 
 	t.Run("S3Server", func(t *testing.T) {
-		srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{MaxCopySize: scriptMaxCopy})
+		var mu sync.Mutex
+		var requests []storagetest.S3Request
+		srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{MaxCopySize: scriptMaxCopy, OnRequest: func(r storagetest.S3Request) {
+			mu.Lock()
+			requests = append(requests, r)
+			mu.Unlock()
+		}})
 		var calls storagetest.Calls
 		name := srv.NewBucket(t)
 		b := awss3.New(srv.Client(), name, &awss3.Options{PartSize: scriptPart, CopyPartSize: scriptPart, OnCall: calls.Record})
@@ -177,7 +184,9 @@ func TestCallsParity(t *testing.T) {
 			}
 		}
 		// The wire check: what awss3 reports is what the server received.
-		if diff := cmp.Diff(received(srv, name), sent(got)); diff != "" {
+		mu.Lock()
+		defer mu.Unlock()
+		if diff := cmp.Diff(received(requests, name), sent(got)); diff != "" {
 			t.Errorf("requests (-received by the server +reported by awss3):\n%s", diff)
 		}
 	})
@@ -189,10 +198,10 @@ type wireCall struct {
 	Failed  bool
 }
 
-// received returns the requests the server received for bucket, sorted.
-func received(srv *storagetest.S3Server, bucket string) []wireCall {
+// received returns the requests on bucket, sorted.
+func received(requests []storagetest.S3Request, bucket string) []wireCall {
 	var out []wireCall
-	for _, r := range srv.Requests() {
+	for _, r := range requests {
 		if r.Bucket == bucket {
 			out = append(out, wireCall{r.Action, r.Key, r.Status >= 300})
 		}

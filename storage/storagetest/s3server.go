@@ -48,8 +48,7 @@ type S3Server struct {
 	// multipart holds, by bucket/key, the ETag of an object a multipart upload made: gofakes3
 	// reports its body's MD5 on reads, where S3 keeps the ETag the upload completed with.
 	multipart map[string]multipartETag
-	// requests are the requests answered, in order.
-	requests []S3Request
+	onRequest func(S3Request)
 }
 
 // multipartETag is the ETag (unquoted) CompleteMultipartUpload gave the body whose MD5 is md5.
@@ -83,6 +82,10 @@ type S3ServerOptions struct {
 	// refuses sources over 5 GiB, its limit and the default, and must be copied in parts with
 	// UploadPartCopy. Tests set it low to copy in parts without 5 GiB objects.
 	MaxCopySize int64
+	// OnRequest, when not nil, is told of each request the server answered, once it answered
+	// it, from the request's goroutine: the requests S3 would receive and bill, against
+	// which tests check what a client says it sent.
+	OnRequest func(S3Request)
 }
 
 // maxCopySize is S3's limit on the source of a CopyObject: 5 GiB.
@@ -112,6 +115,7 @@ func StartS3Server(opts *S3ServerOptions) *S3Server {
 		if opts.MaxCopySize > 0 {
 			s.maxCopySize = opts.MaxCopySize
 		}
+		s.onRequest = opts.OnRequest
 	}
 	s.Credentials = aws.Credentials{AccessKeyID: "AKIASERVOUSTEST00001", SecretAccessKey: randomHex(20), Source: "storagetest"}
 	s.users[s.Credentials.AccessKeyID] = s3User{creds: s.Credentials, root: true}

@@ -1,11 +1,9 @@
 package storagetest
 
-import (
-	"net/http"
-	"slices"
-)
+import "net/http"
 
-// S3Request is one request the S3 server received, named by S3's API action, as S3 bills it.
+// S3Request is one request the S3 server answered, named by S3's API action, as S3 bills it
+// (see S3ServerOptions.OnRequest).
 type S3Request struct {
 	// Action is S3's API action: "PutObject", "UploadPart", "GetObject", "PostObject" for a
 	// form upload… (see action).
@@ -18,21 +16,15 @@ type S3Request struct {
 	Status int
 }
 
-// Requests returns the requests the server has answered, in the order it answered them.
-func (s *S3Server) Requests() []S3Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// logRequest notes r, answered with status.
+// logRequest tells OnRequest of r, answered with status.
 func (s *S3Server) logRequest(r *http.Request, bucket, key string, status int) {
+	if s.onRequest == nil {
+		return
+	}
 	if status == 0 {
 		status = http.StatusOK
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, S3Request{Action: action(r, key), Bucket: bucket, Key: key, Status: status})
-	s.mu.Unlock()
+	s.onRequest(S3Request{Action: action(r, key), Bucket: bucket, Key: key, Status: status})
 }
 
 // action names the S3 API action of a request on bucket and key, from its method, query and
