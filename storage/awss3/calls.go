@@ -48,7 +48,12 @@ func (l *callLog) opts(key string) []func(*s3.Options) {
 func (l *callLog) option(key string) func(*s3.Options) {
 	return func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Finalize.Insert(&attemptLogger{log: l, key: key}, "Retry", middleware.After)
+			m := &attemptLogger{log: l, key: key}
+			if err := s.Finalize.Insert(m, "Retry", middleware.After); err != nil {
+				// A stack without the SDK's retryer makes one attempt per operation.
+				return s.Finalize.Add(m, middleware.After)
+			}
+			return nil
 		})
 	}
 }

@@ -2,11 +2,16 @@ package awss3_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -293,4 +298,140 @@ func TestCallsUnderFaults(t *testing.T) {
 	}
 	t.Logf("%d calls, %d failed", len(got), failed)
 	tally.Check(t)
+}
+
+// TestSignedCallsParity holds memstorage's handler to what the S3 server receives from the
+// holders of the same signed URLs and forms: S3 bills those requests to the bucket's owner,
+// though no adapter sends them.
+func TestSignedCallsParity(t *testing.T) {
+	var mu sync.Mutex
+	var requests []storagetest.S3Request
+	srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{OnRequest: func(r storagetest.S3Request) {
+		mu.Lock()
+		requests = append(requests, r)
+		mu.Unlock()
+	}})
+	name := srv.NewBucket(t)
+	s3b := awss3.New(srv.Client(), name, nil)
+
+	var mem storagetest.Calls
+	hs := httptest.NewUnstartedServer(nil)
+	mb := memstorage.New("twin", &memstorage.Options{BaseURL: "http://" + hs.Listener.Addr().String() + "/twin", OnCall: mem.Record})
+	hs.Config.Handler = mb.Handler()
+	hs.Start()
+	t.Cleanup(hs.Close)
+
+	signedScript(t, s3b, srv.HTTPClient())
+	signedScript(t, mb, hs.Client())
+
+	mu.Lock()
+	var want []wireCall
+	for _, r := range requests {
+		// The server learns a form's key from its body; the adapter's own PutObject is not
+		// a signed request.
+		if r.Bucket == name && !(r.Action == "PutObject" && r.Key == "clip") {
+			want = append(want, wireCall{r.Action, r.Key, r.Status >= 300})
+		}
+	}
+	mu.Unlock()
+	if len(want) != 5 {
+		t.Fatalf("the S3 server received %d signed requests, want 5: %+v", len(want), want)
+	}
+	var got []wireCall
+	for _, c := range mem.Take() {
+		if !c.Signed {
+			continue
+		}
+		if c.Op == "PostObject" {
+			c.Key = ""
+		}
+		got = append(got, wireCall{c.Op, c.Key, c.Failed})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("signed requests (-received by the S3 server +reported by memstorage's handler):\n%s", diff)
+	}
+}
+
+// signedScript uses URLs and a form that b signs: a GET, a GET with a tampered signature, a
+// PUT, and two form uploads, the second over the form's limit.
+func signedScript(t *testing.T, b storage.Bucket, client *http.Client) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := storage.PutBytes(ctx, b, "clip", []byte("hello"), nil); err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, url string, body io.Reader, contentType string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	getURL, err := b.SignURL(ctx, "clip", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(http.MethodGet, getURL, nil, "")
+	send(http.MethodGet, strings.Replace(getURL, "X-Amz-Signature=", "X-Amz-Signature=0", 1), nil, "")
+	putURL, err := b.SignURL(ctx, "upload", &storage.SignOptions{Method: http.MethodPut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(http.MethodPut, putURL, strings.NewReader("twelve bytes"), "")
+	form, err := b.UploadForm(ctx, "posted", &storage.FormOptions{MaxSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"small", "over ten bytes"} {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for k, v := range form.Fields {
+			mw.WriteField(k, v)
+		}
+		fw, err := mw.CreateFormFile("file", "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(fw, file)
+		mw.Close()
+		send(http.MethodPost, form.URL, &body, mw.FormDataContentType())
+	}
+}
+
+// BenchmarkHeadMetered compares a HeadObject on the test server without OnCall and with a
+// meter that only counts: the cost of the middleware on a request.
+func BenchmarkHeadMetered(b *testing.B) {
+	srv := storagetest.NewS3Server(b, nil)
+	name := srv.NewBucket(b)
+	var n atomic.Int64
+	for _, bc := range []struct {
+		name   string
+		onCall func(context.Context, storage.Call)
+	}{
+		{"off", nil},
+		{"on", func(context.Context, storage.Call) { n.Add(1) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bucket := awss3.New(srv.Client(), name, &awss3.Options{OnCall: bc.onCall})
+			ctx := b.Context()
+			if _, err := storage.PutBytes(ctx, bucket, "k", []byte("x"), nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bucket.Head(ctx, "k"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package memstorage_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -115,5 +116,36 @@ func TestCallsBucketName(t *testing.T) {
 	}
 	if got := calls.Take(); len(got) != 1 || got[0].Bucket != "named" {
 		t.Errorf("calls %+v, want one on bucket named", got)
+	}
+}
+
+// BenchmarkGetMetered compares a 1 KiB Get and read without OnCall and with a meter that
+// only counts.
+func BenchmarkGetMetered(b *testing.B) {
+	data := bytes.Repeat([]byte("x"), 1<<10)
+	var n int
+	for _, bc := range []struct {
+		name   string
+		onCall func(context.Context, storage.Call)
+	}{
+		{"off", nil},
+		{"on", func(context.Context, storage.Call) { n++ }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bucket := memstorage.New("bench", &memstorage.Options{OnCall: bc.onCall})
+			ctx := b.Context()
+			if _, err := storage.PutBytes(ctx, bucket, "k", data, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				obj, err := bucket.Get(ctx, "k", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, obj.Body)
+				obj.Close()
+			}
+		})
 	}
 }
