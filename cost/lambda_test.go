@@ -165,3 +165,23 @@ func TestLambdaInitCapped(t *testing.T) {
 	runtime.Chain(sleeper(c, time.Second), cost.Lambda(m, fn)).Invoke(t.Context(), nil)
 	near(t, "GB-s", m.Usage().Get("lambda", "fn", cost.UnitGBSecondsArm64), 11)
 }
+
+// Usage records are written whatever the function's log level: dropping one would lose its
+// units from every sum.
+func TestLogUsageIgnoresLevel(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
+	var out bytes.Buffer
+	m := cost.NewMeter(nil)
+	h := runtime.Chain(runtime.InvokeFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		m.TableCall(ctx, tableCall("t", 1, 0))
+		return nil, nil
+	}), cost.LogUsage(m, runtime.NewLogger(&out)))
+	if _, err := h.Invoke(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	u, err := cost.ReadUsage(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "read units logged at level ERROR", u.Get("dynamodb", "t", cost.UnitReadUnits), 1)
+}

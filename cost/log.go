@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -23,7 +24,7 @@ const UsageMessage = "metered usage"
 const UsageKey = "usage"
 
 // LogUsage returns middleware that logs, after each invocation, the units metered since
-// its previous record, as one record at INFO through logger (nil means runtime.Logger of the
+// its previous record, as one record at INFO, whatever the logger's level, through logger (nil means runtime.Logger of the
 // invocation's context, which under runtime.Start writes Lambda's JSON log format to
 // stdout). The record's shape is stable:
 //
@@ -55,7 +56,11 @@ func LogUsage(m *Meter, logger *slog.Logger) runtime.Middleware {
 				if l == nil {
 					l = runtime.Logger(ctx)
 				}
-				l.LogAttrs(ctx, slog.LevelInfo, UsageMessage, slog.Any(UsageKey, delta))
+				// Past the level check: a record dropped at AWS_LAMBDA_LOG_LEVEL=WARN
+				// would lose its units from every sum.
+				rec := slog.NewRecord(time.Now(), slog.LevelInfo, UsageMessage, 0)
+				rec.AddAttrs(slog.Any(UsageKey, delta))
+				l.Handler().Handle(ctx, rec)
 			}
 			return out, err
 		})
