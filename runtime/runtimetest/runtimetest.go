@@ -12,7 +12,10 @@
 // id from an X-Amzn-RequestId header when there is one, which lets a test find an
 // invocation's lines in the output; it drops X-Amzn-Trace-Id, as it does not support X-Ray.
 // A timed-out invocation makes it reset the function: SIGTERM, then SIGKILL, and a new
-// process (a cold start) for the next invocation.
+// process (a cold start) for the next invocation. The emulator runs one invocation at a time,
+// as an execution environment does, and crashes when sent a second while one runs:
+// [Function.Invoke] waits its turn. [Function.Kill] crashes the function process as a fatal
+// error would, to test what an event source's retry of the invocation finds.
 //
 // # The emulator
 //
@@ -28,6 +31,7 @@ package runtimetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -160,6 +164,9 @@ type Function struct {
 	cmd    *exec.Cmd
 	out    *output
 	exited chan struct{}
+	// invoking is held by an invocation: the emulator runs one at a time, as an execution
+	// environment does, and crashes when sent a second while one runs.
+	invoking sync.Mutex
 }
 
 // Run starts the bootstrap binary under aws-lambda-rie on free loopback ports, waits until the
@@ -213,6 +220,9 @@ func start(t testing.TB, rie, bootstrap string, o *Options) (*Function, error) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	setProcessGroup(cmd)
+	// A function the emulator leaves behind (it runs in a process group of its own) holds the
+	// output open: Wait does not wait for it longer than this once the emulator has exited.
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -275,15 +285,45 @@ func (f *Function) stop() {
 		return
 	default:
 	}
+	// The emulator starts the function in a process group of its own: it is killed first, so
+	// that no function outlives the emulator holding its output open.
+	_, _ = killChildren(f.cmd.Process.Pid)
 	killProcessGroup(f.cmd)
 	<-f.exited
 }
+
+// Kill sends SIGKILL to the function's process, the bootstrap the emulator started, as a crash
+// would end it (out of memory, a fatal error of the Go runtime), and leaves the emulator
+// running. It returns [ErrNoProcess] when no function process runs: before the first
+// invocation, or after a crash until the next one.
+//
+// An invocation in progress when the process dies answers with the emulator's error payload
+// (errorType "Runtime.ExitError"), as Lambda answers it; the next invocation starts the
+// function anew, a cold start.
+func (f *Function) Kill() error {
+	n, err := killChildren(f.cmd.Process.Pid)
+	if err != nil {
+		return fmt.Errorf("runtimetest: kill: %w", err)
+	}
+	if n == 0 {
+		return ErrNoProcess
+	}
+	return nil
+}
+
+// ErrNoProcess is returned by [Function.Kill] when the emulator runs no function process.
+var ErrNoProcess = errors.New("runtimetest: no function process running")
 
 // Invoke posts payload to the function and returns the response body. Like Lambda's Invoke
 // API, a function error is a response (the error payload, {"errorMessage": …,
 // "errorType": …}), not an error; so is a timeout ("Task timed out after N.00 seconds").
 // The error is for the emulator failing to answer, or answering with a status other than 200.
+//
+// Like a Lambda execution environment, the emulator runs one invocation at a time: Invoke waits
+// for an invocation in progress to end before it sends its own.
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	f.invoking.Lock()
+	defer f.invoking.Unlock()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.URL, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
