@@ -65,10 +65,12 @@ func (mt *meteredTranscoder) Cancel(ctx context.Context, id string) error {
 // more, by a multiplier per frame rate class (twice as much up to 60 frames per second in
 // the pricing we could read; not confirmed against the current page).
 //
-// A thumbnail is a frame capture output. MediaConvert reports a frame capture's duration as
-// the job's (its state change event does), and bills an output by its duration, so the
-// meter counts it for the job's longest output duration at its own resolution's rate. The
-// pricing page does not list frame captures separately; this could not be confirmed.
+// A thumbnail is a frame capture output. MediaConvert reports a duration for a frame
+// capture as for a video output, about the job's (the user guide's "File group with a frame
+// capture output" shows one of 185000 ms beside its MP4's 180041 ms), and bills an output by
+// its duration, so the meter counts a thumbnail for the job's longest output duration at its
+// own resolution's rate (a Status gives thumbnails no duration). The pricing page does not
+// list frame captures separately; this could not be confirmed.
 func (m *Meter) JobDone(s *transcode.Status) {
 	if s == nil || s.State != transcode.StateComplete || !m.jobs.first(s.ID) {
 		return
