@@ -82,6 +82,10 @@ type Options struct {
 	Rate float64
 	// Faults are the kinds drawn from, with equal chance; nil means AllFaults.
 	Faults []Fault
+	// Rates, when set, gives each fault a rate of its own and replaces Rate and Faults: a
+	// request gets fault f with chance Rates[f], and one fault at most, so the rates should
+	// not add up to more than 1.
+	Rates map[Fault]float64
 	// MaxLatency bounds the delay of a Latency fault; 0 means 20ms.
 	MaxLatency time.Duration
 	// Eligible says whether a request may get fault f. nil means every request an AWS SDK
@@ -92,6 +96,11 @@ type Options struct {
 	// the request and how many requests with the same key came before it (0 for the first).
 	// Eligible is not consulted.
 	Choose func(r *http.Request, n int) Fault
+	// Observe, when set, is called for every request: with after false as it arrives, before
+	// its fault is decided, and with after true once the peer answered it, before the answer
+	// goes back (for requests that reach the peer). A test crashes the client there, at a
+	// point of its work it chose: before a write reaches the peer, or after it is done.
+	Observe func(r *http.Request, after bool)
 	// Logf receives a line per fault; tests pass t.Logf. nil means the test's Logf.
 	Logf func(format string, args ...any)
 }
@@ -213,8 +222,12 @@ func (p *Proxy) decide(r *http.Request) (f Fault, n, nk int, k string, extra uin
 	switch {
 	case p.opts.Choose != nil:
 		f = p.opts.Choose(r, nk)
+	case p.opts.Rates != nil:
+		f = byRate(p.opts.Rates, u)
 	case u < p.opts.Rate && len(p.opts.Faults) > 0:
 		f = p.opts.Faults[int(extra>>8)%len(p.opts.Faults)]
+	}
+	if f != None && p.opts.Choose == nil {
 		eligible := p.opts.Eligible
 		if eligible == nil {
 			eligible = func(r *http.Request, _ Fault) bool { return r.Header.Get("Amz-Sdk-Invocation-Id") != "" }
@@ -231,7 +244,23 @@ func (p *Proxy) decide(r *http.Request) (f Fault, n, nk int, k string, extra uin
 	return f, n, nk, k, extra
 }
 
+// byRate picks the fault whose share of [0, 1) holds u, the faults' shares laid end to end in
+// the order of AllFaults.
+func byRate(rates map[Fault]float64, u float64) Fault {
+	var sum float64
+	for _, f := range AllFaults {
+		sum += rates[f]
+		if u < sum {
+			return f
+		}
+	}
+	return None
+}
+
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
+	if p.opts.Observe != nil {
+		p.opts.Observe(r, false)
+	}
 	f, n, nk, k, extra := p.decide(r)
 	if f != None {
 		p.opts.Logf("faultproxy: seed %d, request #%d (%q, #%d of its key): %s", p.opts.Seed, n, k, nk, f)
@@ -261,6 +290,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	if p.opts.Observe != nil {
+		p.opts.Observe(r, true)
+	}
 	switch f {
 	case ResetAfterProcessing:
 		// The peer's answer is read whole first, so the peer is done before the reset.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -194,5 +195,63 @@ func TestDeterministic(t *testing.T) {
 	}
 	if strings.Join(a, "\n") == strings.Join(c, "\n") {
 		t.Errorf("two seeds gave the same faults")
+	}
+}
+
+// TestRates checks that each fault comes at its own rate, and no other.
+func TestRates(t *testing.T) {
+	up, _ := upstream(t)
+	rates := map[faultproxy.Fault]float64{faultproxy.ServerError: 0.1, faultproxy.ResetBeforeRequest: 0.05}
+	proxy := faultproxy.New(t, faultproxy.DynamoDB, up.URL, &faultproxy.Options{Seed: 7, Rates: rates, Logf: func(string, ...any) {}})
+	const n = 1000
+	for range n {
+		call(t.Context(), faultproxy.DynamoDB, proxy.URL, proxy.Client())
+	}
+	got := proxy.Counts()
+	for f, k := range got {
+		want := rates[f] * n
+		if float64(k) < want/2 || float64(k) > want*1.5 {
+			t.Errorf("%s: %d in %d requests, want about %.0f", f, k, n, want)
+		}
+	}
+	if len(got) != len(rates) {
+		t.Errorf("faults %v, want only %v", got, rates)
+	}
+}
+
+// TestObserve checks that Observe sees a request as it arrives and, when it reaches the peer,
+// once the peer answered.
+func TestObserve(t *testing.T) {
+	for _, tc := range []struct {
+		f    faultproxy.Fault
+		want []bool
+	}{
+		{faultproxy.None, []bool{false, true}},
+		{faultproxy.ServerError, []bool{false}},
+		{faultproxy.ResetBeforeRequest, []bool{false}},
+		{faultproxy.ResetAfterProcessing, []bool{false, true}},
+	} {
+		up, reached := upstream(t)
+		var (
+			mu   sync.Mutex
+			seen []bool
+		)
+		proxy := faultproxy.New(t, faultproxy.DynamoDB, up.URL, &faultproxy.Options{
+			Choose: always(tc.f),
+			Observe: func(_ *http.Request, after bool) {
+				if after && reached.Load() != 1 {
+					t.Errorf("%s: observed after the answer before the peer had the request", tc.f)
+				}
+				mu.Lock()
+				seen = append(seen, after)
+				mu.Unlock()
+			},
+		})
+		call(t.Context(), faultproxy.DynamoDB, proxy.URL, proxy.Client())
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(seen, tc.want) {
+			t.Errorf("%s: observed %v, want %v", tc.f, seen, tc.want)
+		}
 	}
 }
