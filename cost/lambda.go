@@ -93,21 +93,23 @@ func Lambda(m *Meter, fn Function) runtime.Middleware {
 		var warm atomic.Bool
 		return runtime.InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 			start := m.now()
-			out, err := next.Invoke(ctx, payload)
-			d := m.now().Sub(start)
-			name := fn.Name
-			if name == "" {
-				name = runtime.FunctionName(ctx)
-			}
-			if !warm.Swap(true) {
-				m.Add(Key{ServiceLambda, name, UnitColdStarts}, 1)
-				if !fn.Start.IsZero() && start.After(fn.Start) {
-					d += min(start.Sub(fn.Start), MaxInit)
+			// Deferred, so a handler that panics is billed too, as Lambda bills it.
+			defer func() {
+				d := m.now().Sub(start)
+				name := fn.Name
+				if name == "" {
+					name = runtime.FunctionName(ctx)
 				}
-			}
-			m.Add(Key{ServiceLambda, name, UnitRequests}, 1)
-			m.Add(Key{ServiceLambda, name, unit}, BilledSeconds(d)*gb)
-			return out, err
+				if !warm.Swap(true) {
+					m.Add(Key{ServiceLambda, name, UnitColdStarts}, 1)
+					if !fn.Start.IsZero() && start.After(fn.Start) {
+						d += min(start.Sub(fn.Start), MaxInit)
+					}
+				}
+				m.Add(Key{ServiceLambda, name, UnitRequests}, 1)
+				m.Add(Key{ServiceLambda, name, unit}, BilledSeconds(d)*gb)
+			}()
+			return next.Invoke(ctx, payload)
 		})
 	}
 }

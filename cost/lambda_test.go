@@ -185,3 +185,19 @@ func TestLogUsageIgnoresLevel(t *testing.T) {
 	}
 	near(t, "read units logged at level ERROR", u.Get("dynamodb", "t", cost.UnitReadUnits), 1)
 }
+
+// A handler that panics is billed: the Recover middleware outside turns the panic into an
+// error, and the request and its duration are metered.
+func TestLambdaMetersPanics(t *testing.T) {
+	c := newClock()
+	m := cost.NewMeter(&cost.MeterOptions{Now: c.Now})
+	h := runtime.Chain(runtime.InvokeFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		c.Advance(5 * time.Millisecond)
+		panic("boom")
+	}), runtime.Recover(), cost.Lambda(m, cost.Function{Name: "fn", MemoryMB: 1024, Arch: "arm64"}))
+	if _, err := h.Invoke(t.Context(), nil); err == nil {
+		t.Fatal("a panic was not an error")
+	}
+	near(t, "requests", m.Usage().Get("lambda", "fn", cost.UnitRequests), 1)
+	near(t, "GB-s", m.Usage().Get("lambda", "fn", cost.UnitGBSecondsArm64), 0.005)
+}

@@ -44,25 +44,29 @@ func LogUsage(m *Meter, logger *slog.Logger) runtime.Middleware {
 			mu   sync.Mutex
 			last Usage
 		)
-		return runtime.InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
-			out, err := next.Invoke(ctx, payload)
+		logDelta := func(ctx context.Context) {
 			mu.Lock()
 			now := m.Usage()
 			delta := now.Sub(last)
 			last = now
 			mu.Unlock()
-			if len(delta) > 0 {
-				l := logger
-				if l == nil {
-					l = runtime.Logger(ctx)
-				}
-				// Past the level check: a record dropped at AWS_LAMBDA_LOG_LEVEL=WARN
-				// would lose its units from every sum.
-				rec := slog.NewRecord(time.Now(), slog.LevelInfo, UsageMessage, 0)
-				rec.AddAttrs(slog.Any(UsageKey, delta))
-				l.Handler().Handle(ctx, rec)
+			if len(delta) == 0 {
+				return
 			}
-			return out, err
+			l := logger
+			if l == nil {
+				l = runtime.Logger(ctx)
+			}
+			// Past the level check: a record dropped at AWS_LAMBDA_LOG_LEVEL=WARN would
+			// lose its units from every sum.
+			rec := slog.NewRecord(time.Now(), slog.LevelInfo, UsageMessage, 0)
+			rec.AddAttrs(slog.Any(UsageKey, delta))
+			l.Handler().Handle(ctx, rec)
+		}
+		return runtime.InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+			// Deferred, so a panicking invocation's units are logged as it unwinds.
+			defer logDelta(ctx)
+			return next.Invoke(ctx, payload)
 		})
 	}
 }
