@@ -117,7 +117,9 @@ func wantIs(t *testing.T, what string, err, want error) {
 }
 
 // meteringWant is the calls of meteringScript, as awss3 sends them.
-func meteringWant() []storagetest.CallOut {
+// copyInParts says whether the store copies the 11 MiB source in parts (the S3 test server with
+// a low MaxCopySize) or in one CopyObject (MinIO, with S3's limit).
+func meteringWant(copyInParts bool) []storagetest.CallOut {
 	c := func(op, key string) storagetest.CallOut { return storagetest.CallOut{Op: op, Key: key} }
 	failed := func(op, key string) storagetest.CallOut { return storagetest.CallOut{Op: op, Key: key, Failed: true} }
 	sized := func(op, key string, size int64) storagetest.CallOut {
@@ -126,7 +128,15 @@ func meteringWant() []storagetest.CallOut {
 	read := func(key string, n int64) storagetest.CallOut {
 		return storagetest.CallOut{Op: "GetObject", Key: key, Bytes: n}
 	}
-	return []storagetest.CallOut{
+	bigCopy := []storagetest.CallOut{sized("CopyObject", "bigcopy", scriptBig), c("HeadObject", "bigcopy")}
+	if copyInParts {
+		bigCopy = []storagetest.CallOut{
+			failed("CopyObject", "bigcopy"), c("HeadObject", "big"), c("CreateMultipartUpload", "bigcopy"),
+			c("UploadPartCopy", "bigcopy"), c("UploadPartCopy", "bigcopy"), c("UploadPartCopy", "bigcopy"),
+			sized("CompleteMultipartUpload", "bigcopy", scriptBig), c("HeadObject", "bigcopy"),
+		}
+	}
+	want := []storagetest.CallOut{
 		sized("PutObject", "small", 5),
 		c("CreateMultipartUpload", "big"), c("UploadPart", "big"), c("UploadPart", "big"), c("UploadPart", "big"),
 		sized("CompleteMultipartUpload", "big", scriptBig),
@@ -140,32 +150,38 @@ func meteringWant() []storagetest.CallOut {
 		c("HeadObject", "small"), failed("HeadObject", "missing"),
 		sized("CopyObject", "copy", 5), c("HeadObject", "copy"),
 		failed("CopyObject", "copy"),
-		failed("CopyObject", "bigcopy"), c("HeadObject", "big"), c("CreateMultipartUpload", "bigcopy"),
-		c("UploadPartCopy", "bigcopy"), c("UploadPartCopy", "bigcopy"), c("UploadPartCopy", "bigcopy"),
-		sized("CompleteMultipartUpload", "bigcopy", scriptBig), c("HeadObject", "bigcopy"),
+	}
+	want = append(want, bigCopy...)
+	return append(want,
 		c("ListObjectsV2", ""), c("ListObjectsV2", ""), c("ListObjectsV2", ""),
 		c("DeleteObject", "copy"),
-	}
+	)
 }
 
-// meteredMem is memstorage set up as the twin of awss3 with scriptPart parts.
-func meteredMem(calls *storagetest.Calls) *memstorage.Bucket {
-	return memstorage.New("twin", &memstorage.Options{
-		MultipartThreshold: scriptPart, PartSize: scriptPart,
-		MaxCopySize: scriptMaxCopy, CopyPartSize: scriptPart,
+// meteredMem is memstorage set up as the twin of awss3 with scriptPart parts, copying in
+// parts above scriptMaxCopy or S3's limit.
+func meteredMem(calls *storagetest.Calls, copyInParts bool) *memstorage.Bucket {
+	o := &memstorage.Options{
+		MultipartThreshold: scriptPart, PartSize: scriptPart, CopyPartSize: scriptPart,
 		OnCall: calls.Record,
-	})
+	}
+	if copyInParts {
+		o.MaxCopySize = scriptMaxCopy
+	}
+	return memstorage.New("twin", o)
 }
 
 // TestCallsParity holds memstorage and awss3 (on the S3 test server and on MinIO) to the
 // same calls for the same operations, and to the calls awss3 is known to send.
 func TestCallsParity(t *testing.T) {
-	var mem storagetest.Calls
-	meteringScript(t, meteredMem(&mem))
-	want := meteringWant()
-	if diff := cmp.Diff(want, storagetest.CallsOut(mem.Take())); diff != "" {
-		t.Errorf("memstorage's calls (-awss3's +memstorage's):\n%s", diff)
+	for _, inParts := range []bool{true, false} {
+		var mem storagetest.Calls
+		meteringScript(t, meteredMem(&mem, inParts))
+		if diff := cmp.Diff(meteringWant(inParts), storagetest.CallsOut(mem.Take())); diff != "" {
+			t.Errorf("memstorage's calls, copy in parts %v (-awss3's +memstorage's):\n%s", inParts, diff)
+		}
 	}
+	want := meteringWant(true)
 
 	t.Run("S3Server", func(t *testing.T) {
 		var mu sync.Mutex
@@ -193,6 +209,16 @@ func TestCallsParity(t *testing.T) {
 		defer mu.Unlock()
 		if diff := cmp.Diff(received(requests, name), sent(got)); diff != "" {
 			t.Errorf("requests (-received by the server +reported by awss3):\n%s", diff)
+		}
+	})
+
+	t.Run("MinIO", func(t *testing.T) {
+		mio := sharedMinIO(t)
+		var calls storagetest.Calls
+		b := awss3.New(mio.Client(), mio.NewBucket(t), &awss3.Options{PartSize: scriptPart, CopyPartSize: scriptPart, OnCall: calls.Record})
+		meteringScript(t, b)
+		if diff := cmp.Diff(meteringWant(false), storagetest.CallsOut(calls.Take())); diff != "" {
+			t.Errorf("awss3's calls on MinIO (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -210,12 +210,12 @@ func (b *Bucket) put(ctx context.Context, key string, body io.Reader, opts *stor
 		return nil, fmt.Errorf("memstorage: put %q: %w", key, err)
 	}
 	etag := quoteETag(sum[:])
-	parts := 0
+	parts, partSize := 0, int64(0)
 	if by == byAdapter {
-		parts = b.twinParts(size, known)
+		parts, partSize = b.twinParts(size, known)
 	}
 	if parts > 0 {
-		etag, event = multipartETag(chunks, size, b.opts.PartSize), eventMultipart
+		etag, event = multipartETag(chunks, size, partSize), eventMultipart
 	}
 	obj := &object{
 		info: storage.ObjectInfo{

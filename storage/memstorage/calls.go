@@ -36,16 +36,21 @@ func refusedFirst(ctx context.Context, err error, also ...error) bool {
 	return false
 }
 
-// twinParts returns how many parts the twin uploads a body of size bytes in, or 0 for one
-// PutObject. The transfer manager reads up to the threshold before it chooses: a body of unknown
-// length that fills it goes up in parts, while awss3 sends a body of known length up to the
-// threshold in one PutObject.
-func (b *Bucket) twinParts(size int64, known bool) int {
+// twinParts returns how many parts the twin uploads a body of size bytes in, and their size,
+// or 0 parts for one PutObject. The transfer manager reads up to the threshold before it
+// chooses: a body of unknown length that fills it goes up in parts, while awss3 sends a body of
+// known length up to the threshold in one PutObject. For a body of known length that would
+// take more than S3's 10,000 parts the transfer manager grows the part size to fit.
+func (b *Bucket) twinParts(size int64, known bool) (int, int64) {
 	t := b.opts.MultipartThreshold
 	if t <= 0 || size < t || known && size == t {
-		return 0
+		return 0, 0
 	}
-	return int((size + b.opts.PartSize - 1) / b.opts.PartSize)
+	partSize := b.opts.PartSize
+	if known && size/partSize >= maxParts {
+		partSize = size/maxParts + 1
+	}
+	return int((size + partSize - 1) / partSize), partSize
 }
 
 // reportPut reports the twin's requests for a Put of size bytes in parts (0: one PutObject)

@@ -149,3 +149,24 @@ func BenchmarkGetMetered(b *testing.B) {
 		})
 	}
 }
+
+// TestCallsPartSizeGrows checks the twin's part count for a body of known length that would
+// take more than S3's 10,000 parts: the transfer manager grows the part size to fit.
+func TestCallsPartSizeGrows(t *testing.T) {
+	var calls storagetest.Calls
+	b := memstorage.New("parts", &memstorage.Options{MultipartThreshold: 5, PartSize: 1, OnCall: calls.Record})
+	info, err := storage.PutBytes(t.Context(), b, "k", bytes.Repeat([]byte("x"), 20000), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := 0
+	for _, c := range calls.Take() {
+		if c.Op == "UploadPart" {
+			parts++
+		}
+	}
+	// Parts of 20000/10000+1 = 3 bytes.
+	if parts != 6667 || !strings.HasSuffix(info.ETag, `-6667"`) {
+		t.Errorf("%d UploadPart calls, ETag %s; want 6667 parts of 3 bytes", parts, info.ETag)
+	}
+}
