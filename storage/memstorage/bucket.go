@@ -32,8 +32,11 @@ type Options struct {
 	MaxObjectSize int64
 	// MultipartThreshold, when positive, makes Puts of more bytes than it behave as S3 uploads in
 	// parts of PartSize bytes (what awss3 does for large bodies): their ETag is S3's multipart
-	// ETag and their event is ObjectCreated:CompleteMultipartUpload. 0 stores every Put as one
-	// part.
+	// ETag and their event is ObjectCreated:CompleteMultipartUpload. As in awss3, whose transfer
+	// manager reads up to the threshold before it chooses, a body of unknown length (not an
+	// io.ReadSeeker) goes in parts when it reaches the threshold. 0 stores every Put as one
+	// part. A PUT of a signed URL or a form's POST is one request, stored as one part whatever
+	// its size.
 	MultipartThreshold int64
 	// PartSize is the part size for MultipartThreshold; 0 means 8 MiB.
 	PartSize int64
