@@ -27,6 +27,7 @@ type Call struct {
 	// reads nothing, still cost the smallest unit.
 	ReadUnits, WriteUnits float64
 	// Failed reports a request refused by a condition. DynamoDB still bills the write: a unit
-	// per 1 KB of the stored item, at least one.
+	// per 1 KB of the larger of the stored item and the item the write would have made, at
+	// least one.
 	Failed bool
 }

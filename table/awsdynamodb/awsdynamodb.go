@@ -42,8 +42,9 @@
 // request units DynamoDB returned: one call per request, batches' retries of unprocessed
 // work and the adapter's own reads (after a write of unknown outcome, after a refused
 // versioned update) included. A write refused by its condition is reported as Failed, with
-// the units DynamoDB bills for it, computed from the stored item it asks DynamoDB to return
-// (ReturnValuesOnConditionCheckFailure ALL_OLD). Without OnCall, requests ask for neither.
+// the units DynamoDB bills for it: a unit per 1 KB of the larger of the stored item, which it
+// asks DynamoDB to return (ReturnValuesOnConditionCheckFailure ALL_OLD), and the item the
+// write would have made. Without OnCall, requests ask for neither.
 //
 // # Errors
 //
@@ -287,7 +288,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	}
 	var unknown unknownOutcomes
 	out, err := t.client.PutItem(ctx, in, unknown.option)
-	t.reportWrite(ctx, opPut, consumed(out), err)
+	t.reportWrite(ctx, opPut, consumed(out), err, func(item.Item) int { return item.Size(it) })
 	if err != nil {
 		k, kerr := item.KeyItem(t.schema, key)
 		if !create || kerr != nil || !t.ownWrite(ctx, err, &unknown, k, it) {
@@ -331,7 +332,7 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	}
 	var unknown unknownOutcomes
 	out, err := t.client.DeleteItem(ctx, in, unknown.option)
-	t.reportWrite(ctx, opDelete, consumed(out), err)
+	t.reportWrite(ctx, opDelete, consumed(out), err, nil)
 	if err != nil {
 		if in.ConditionExpression == nil || !t.ownWrite(ctx, err, &unknown, k, nil) {
 			return t.failure("delete", key, err, table.ErrConditionFailed)
@@ -414,7 +415,13 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 			in.ExpressionAttributeValues = expr.Values()
 		}
 		out, err := t.client.UpdateItem(ctx, in)
-		t.reportWrite(ctx, opUpdate, consumed(out), err)
+		t.reportWrite(ctx, opUpdate, consumed(out), err, func(stored item.Item) int {
+			would, err := item.Updated(t.schema, stored, k, changes, vals)
+			if err != nil {
+				return 0
+			}
+			return item.Size(would)
+		})
 		if err == nil {
 			v, err := t.decode(out.Attributes)
 			if err != nil {
@@ -483,7 +490,7 @@ func (t *Table[T]) deleteExpired(ctx context.Context, k item.Item, now int64) (b
 		ReturnConsumedCapacity:              t.capacity(),
 		ReturnValuesOnConditionCheckFailure: t.onConditionFailure(),
 	})
-	t.reportWrite(ctx, opDelete, consumed(out), err)
+	t.reportWrite(ctx, opDelete, consumed(out), err, nil)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil

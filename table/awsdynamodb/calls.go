@@ -13,12 +13,17 @@ import (
 // Metering. With Options.OnCall set, every request asks DynamoDB for the capacity it
 // consumed (ReturnConsumedCapacity TOTAL) and is reported with it. A write refused by its
 // condition comes back as a ConditionalCheckFailedException, which carries no
-// ConsumedCapacity although DynamoDB bills the write "dependent on the size of the existing
-// item (or a minimum of 1)" (Amazon DynamoDB Developer Guide, "Working with items and
-// attributes", Conditional writes): so conditional writes also ask for the stored item back
-// on failure (ReturnValuesOnConditionCheckFailure ALL_OLD), and the write is reported with
-// a unit per 1 KB of it, at least one. A DynamoDB that ignores ALL_OLD (dynalite does) makes
-// every refused write report one unit.
+// ConsumedCapacity although DynamoDB bills it: "The amount of consumed write capacity units
+// depends on the size of the item. This item can be an existing item in the table or a new
+// one you're attempting to create or update. For example, say that an existing item is 300
+// KB. The new item you're trying to create or update is 310 KB. The write capacity units
+// consumed will be 310 KB for the new item." (Amazon DynamoDB Developer Guide, "DynamoDB
+// read and write operations", Capacity unit consumption for write operations). So
+// conditional writes also ask for the stored item back on failure
+// (ReturnValuesOnConditionCheckFailure ALL_OLD), and the write is reported with a unit per
+// 1 KB of the larger of the stored item and the item the write would have made: the item a
+// PutItem sends, the stored item as an UpdateItem would have changed it. A DynamoDB that
+// ignores ALL_OLD (dynalite does) leaves only the latter, made from no stored item.
 //
 // Requests that DynamoDB refuses otherwise (a throttle, a ValidationException) or that get
 // no answer are not reported: the first cost nothing, and of the last nothing is known.
@@ -81,9 +86,10 @@ func (t *Table[T]) reportRead(ctx context.Context, op string, u float64) {
 }
 
 // reportWrite reports a write request: answered (err nil) with the capacity it consumed, or
-// refused by its condition, billed for the stored item the exception carries. Other
-// failures are not reported.
-func (t *Table[T]) reportWrite(ctx context.Context, op string, cc *types.ConsumedCapacity, err error) {
+// refused by its condition, billed for the larger of the stored item the exception carries
+// and the item the write would have made of it (would; nil for a delete). Other failures are
+// not reported.
+func (t *Table[T]) reportWrite(ctx context.Context, op string, cc *types.ConsumedCapacity, err error, would func(stored item.Item) int) {
 	if !t.metered() {
 		return
 	}
@@ -93,7 +99,11 @@ func (t *Table[T]) reportWrite(ctx context.Context, op string, cc *types.Consume
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		t.onCall(ctx, table.Call{Table: t.name, Op: op, WriteUnits: item.WriteUnits(item.Size(ccf.Item)), Failed: true})
+		size := item.Size(ccf.Item)
+		if would != nil {
+			size = max(size, would(ccf.Item))
+		}
+		t.onCall(ctx, table.Call{Table: t.name, Op: op, WriteUnits: item.WriteUnits(size), Failed: true})
 	}
 }
 

@@ -216,9 +216,10 @@ func keysOf(m map[string]json.RawMessage) []string {
 	return ks
 }
 
-// TestRefusedWriteUnits checks that a write refused by its condition is billed on the stored
-// item the refusal carries back (ALL_OLD), against a dynalite given that feature of
-// DynamoDB's by the test's transport.
+// TestRefusedWriteUnits checks that a write refused by its condition is billed for the
+// larger of the stored item the refusal carries back (ALL_OLD) and the item the write would
+// have made of it, against a dynalite given that feature of DynamoDB's by the test's
+// transport.
 func TestRefusedWriteUnits(t *testing.T) {
 	big := tabletest.Item{PK: "a", SK: "1", Data: bytes.Repeat([]byte{'d'}, 8000)} // 8 KB, just under
 	key := table.Key{Partition: table.String("a"), Sort: table.String("1")}
@@ -236,6 +237,11 @@ func TestRefusedWriteUnits(t *testing.T) {
 		{"Delete", tabletest.Plain, func(t *testing.T, tb table.Table[tabletest.Item]) error {
 			return tb.Delete(t.Context(), key, &table.DeleteOptions{If: nope})
 		}, []table.Call{{Op: "DeleteItem", WriteUnits: 8, Failed: true}}},
+		// The update would have made an item of about 10 KB of the stored one.
+		{"GrowingUpdate", tabletest.Plain, func(t *testing.T, tb table.Table[tabletest.Item]) error {
+			_, err := tb.Update(t.Context(), key, []table.Change{table.Set("note", strings.Repeat("n", 2000))}, &table.UpdateOptions{If: nope})
+			return err
+		}, []table.Call{{Op: "UpdateItem", WriteUnits: 10, Failed: true}}},
 		{"VersionedUpdate", tabletest.Versioned, func(t *testing.T, tb table.Table[tabletest.Item]) error {
 			_, err := tb.Update(t.Context(), key, nil, &table.UpdateOptions{If: nope})
 			return err

@@ -40,9 +40,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/servous/servous/table"
-	"github.com/servous/servous/table/internal/expr"
 	"github.com/servous/servous/table/internal/item"
 )
 
@@ -304,8 +302,9 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	defer t.mu.Unlock()
 	e := t.lookup(sl)
 	old, stored := t.live(e, now), sizeOf(e)
-	// A refused write is billed for the stored item (WriteUnits).
-	calls[0] = t.writeCall(opPut, item.WriteUnits(stored), true)
+	// A refused write is billed for the larger of the stored item and the item it would
+	// have stored (see item.WriteUnits).
+	calls[0] = t.writeCall(opPut, item.WriteUnits(max(stored, w.Size)), true)
 	switch {
 	case create && old != nil:
 		return t.errorf(op, key, table.ErrAlreadyExists)
@@ -412,9 +411,20 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	// The requests awsdynamodb makes once its UpdateItem, whose condition requires a live
 	// item, has failed: the consistent GetItem of a versioned table, which tells a version at
 	// its maximum apart, then, when the condition holds for no item, the DeleteItem of an
-	// expired item in the way (refused unless it is one).
+	// expired item in the way (refused unless it is one). The refused UpdateItem is billed
+	// for the larger of the stored item and the item the update would have made of it.
 	refused := func(expired bool) int {
-		calls[0] = t.writeCall(opUpdate, item.WriteUnits(stored), true)
+		would := stored
+		if t.onCall != nil {
+			var base item.Item
+			if e != nil {
+				base = e.item
+			}
+			if it, err := item.Updated(t.schema, base, keyItem, changes, vals); err == nil {
+				would = max(would, item.Size(it))
+			}
+		}
+		calls[0] = t.writeCall(opUpdate, item.WriteUnits(would), true)
 		n := 1
 		if t.schema.Version != "" {
 			calls[n] = t.readCall(opGet, item.ReadUnits(stored, true))
@@ -447,46 +457,9 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		next = refused(true)
 		stored = 0
 	}
-	it := make(item.Item, len(old)+len(changes)+1)
-	for k, v := range old {
-		it[k] = v
-	}
-	for k, v := range keyItem {
-		it[k] = v
-	}
-	for i, c := range changes {
-		ch := expr.ChangeOf(c)
-		switch ch.Op {
-		case expr.ChangeSet:
-			it[ch.Name] = vals[i]
-		case expr.ChangeRemove:
-			delete(it, ch.Name)
-		case expr.ChangeAdd:
-			cur := "0"
-			if prev, ok := it[ch.Name]; ok {
-				n, isN := prev.(*types.AttributeValueMemberN)
-				if !isN {
-					return zero, t.errorf("update", key, fmt.Errorf("add to %q: stored value is not a number: %w", ch.Name, table.ErrInvalidArgument))
-				}
-				cur = n.Value
-			}
-			sum, err := item.AddNumbers(cur, vals[i].(*types.AttributeValueMemberN).Value)
-			if err != nil {
-				return zero, t.errorf("update", key, fmt.Errorf("add to %q: %w", ch.Name, err))
-			}
-			it[ch.Name] = &types.AttributeValueMemberN{Value: sum}
-		}
-	}
-	if t.schema.Version != "" {
-		v, err := item.Version(it, t.schema.Version)
-		if err != nil {
-			return zero, t.errorf("update", key, err)
-		}
-		next, err := item.NextVersion(t.schema.Version, v)
-		if err != nil {
-			return zero, t.errorf("update", key, err)
-		}
-		item.SetVersion(it, t.schema.Version, next)
+	it, err := item.Updated(t.schema, old, keyItem, changes, vals)
+	if err != nil {
+		return zero, t.errorf("update", key, err)
 	}
 	size, err := item.CheckSize(it)
 	if err != nil {

@@ -122,7 +122,8 @@ func callCases() []callCase {
 		},
 		want: []billed{{Op: "UpdateItem", WriteUnits: 2}},
 	})
-	// Refused writes: a unit per 1 KB of the stored item, at least one.
+	// Refused writes: a unit per 1 KB of the larger of the stored item and the item the
+	// write would have made, at least one.
 	refused := func(err error) error {
 		if !errors.Is(err, table.ErrConditionFailed) && !errors.Is(err, table.ErrAlreadyExists) {
 			return fmt.Errorf("got %v, want a refused condition", err)
@@ -152,6 +153,24 @@ func callCases() []callCase {
 			return refused(tb.Put(ctx, &it, &table.PutOptions{If: table.Exists("note")}))
 		},
 		want: []billed{{Op: "PutItem", WriteUnits: 1, Failed: true}},
+	}, callCase{
+		name: "refused conditional PutItem of 8 KB over no item", schema: p,
+		op: func(ctx context.Context, tb table.Table[Item]) error {
+			it := big
+			return refused(tb.Put(ctx, &it, &table.PutOptions{If: table.Exists("note")}))
+		},
+		want: []billed{{Op: "PutItem", WriteUnits: 8, Failed: true}},
+	}, callCase{
+		name: "refused Create of 8 KB over 1 KB", schema: p, setup: putAll(ofSize(p, "p", "s", kb, false)),
+		op:   func(ctx context.Context, tb table.Table[Item]) error { it := big; return refused(tb.Create(ctx, &it)) },
+		want: []billed{{Op: "PutItem", WriteUnits: 8, Failed: true}},
+	}, callCase{
+		name: "refused UpdateItem setting 8 KB over no item", schema: p,
+		op: func(ctx context.Context, tb table.Table[Item]) error {
+			_, err := tb.Update(ctx, key, []table.Change{table.Set("data", big.Data)}, &table.UpdateOptions{If: table.Exists("note")})
+			return refused(err)
+		},
+		want: []billed{{Op: "UpdateItem", WriteUnits: 8, Failed: true}},
 	}, callCase{
 		name: "refused UpdateItem on a versioned table over 8 KB", schema: Versioned,
 		setup: func(ctx context.Context, tb table.Table[Item]) error {

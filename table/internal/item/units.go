@@ -26,8 +26,12 @@ func ReadUnits(size int, consistent bool) float64 {
 
 // WriteUnits returns the write units of writing an item of size bytes: one per 1 KB or part
 // of it, at least one. PutItem and UpdateItem pass the larger of the item's sizes before and
-// after the write, DeleteItem the deleted item's size, and a write refused by its condition
-// the stored item's size (zero when none is stored).
+// after the write, DeleteItem the deleted item's size (zero when none is stored). A write
+// refused by its condition is billed the same way, for the larger of the stored item and
+// the item the write would have made: "The amount of consumed write capacity units depends
+// on the size of the item. This item can be an existing item in the table or a new one
+// you're attempting to create or update." (read-write-operations.html, "Capacity unit
+// consumption for write operations").
 func WriteUnits(size int) float64 {
 	return float64(max(1, (size+writeUnitBytes-1)/writeUnitBytes))
 }

@@ -2,10 +2,10 @@ package item
 
 import "testing"
 
-// TestUnitsWorkedExamples pins the worked examples of the Amazon DynamoDB Developer Guide:
+// TestUnitsWorkedExamples pins the worked examples of the Amazon DynamoDB Developer Guide,
 // "DynamoDB read and write operations" (read-write-operations.html, "Capacity unit
-// consumption for read operations" and "… for write operations") and "Working with items
-// and attributes" (WorkingWithItems.html, "Conditional writes").
+// consumption for read operations" and "… for write operations"; earlier editions: "Managing
+// throughput settings on provisioned tables", ProvisionedThroughput.html).
 func TestUnitsWorkedExamples(t *testing.T) {
 	const kb = 1024
 	sum := func(us ...float64) float64 {
@@ -32,25 +32,29 @@ func TestUnitsWorkedExamples(t *testing.T) {
 		// BatchGetItem: "if BatchGetItem reads a 1.5 KB item and a 6.5 KB item, DynamoDB
 		// calculates the size as 12 KB (4 KB + 8 KB), not 8 KB (1.5 KB + 6.5 KB)."
 		{"BatchGetItem of 1.5 KB and 6.5 KB", sum(ReadUnits(3*kb/2, true), ReadUnits(13*kb/2, true)), 3},
-		// Query: "suppose your Query returns 10 items whose combined size is 40.8 KB.
+		// Query: "suppose your query returns 10 items whose combined size is 40.8 KB.
 		// DynamoDB rounds the item size for the operation to 44 KB."
 		{"Query of 10 items, 40.8 KB in all", ReadUnits(40*kb+kb*8/10, true), 11},
-		// "If you perform a read operation on an item that doesn't exist, DynamoDB will
-		// still consume read throughput."
+		// "If you perform a read operation on an item that does not exist, DynamoDB still
+		// consumes provisioned read throughput: A strongly consistent read request consumes
+		// one read capacity unit, while an eventually consistent read request consumes 0.5 of
+		// a read capacity unit."
 		{"GetItem of a missing item, eventually consistent", ReadUnits(0, false), 0.5},
 		// "writing a 500-byte item consumes the same throughput as writing a 1 KB item."
 		{"write of 500 bytes", WriteUnits(500), 1},
-		// BatchWriteItem: "if BatchWriteItem writes a 500-byte item and a 3.5 KB item,
+		// BatchWriteItem: "if BatchWriteItem writes a 500 byte item and a 3.5 KB item,
 		// DynamoDB calculates the size as 5 KB (1 KB + 4 KB), not 4 KB (500 bytes + 3.5 KB)."
 		{"BatchWriteItem of 500 bytes and 3.5 KB", sum(WriteUnits(500), WriteUnits(7*kb/2)), 5},
-		// Conditional writes: "if an existing item is 300kb and the new item you are trying
-		// to create or update is 310kb, the write capacity units consumed will be 300 if the
-		// condition fails, and 310 if the condition succeeds. If this is a new item (no
-		// existing item), then the write capacity units consumed will be 1 if the condition
-		// fails and 310 if the condition succeeds."
-		{"failed conditional write over 300 KB", WriteUnits(300 * kb), 300},
-		{"conditional write of 310 KB over 300 KB", WriteUnits(max(300*kb, 310*kb)), 310},
-		{"failed conditional write over no item", WriteUnits(0), 1},
+		// Conditional writes: "say that an existing item is 300 KB. The new item you're
+		// trying to create or update is 310 KB. The write capacity units consumed will be
+		// 310 KB for the new item."
+		{"refused conditional write of 310 KB over 300 KB", WriteUnits(max(300*kb, 310*kb)), 310},
+		// PutItem, UpdateItem and DeleteItem: "if you put or delete an item of 1.6 KB,
+		// DynamoDB rounds the item size up to 2 KB."
+		{"write of 1.6 KB", WriteUnits(kb * 16 / 10), 2},
+		// "For an eventually consistent read, if the total item size is 80 KB, the operation
+		// consumes only 10 capacity units."
+		{"eventually consistent read of 80 KB", ReadUnits(80*kb, false), 10},
 		// The boundaries.
 		{"write of 1 KB", WriteUnits(kb), 1},
 		{"write of 1 KB + 1 byte", WriteUnits(kb + 1), 2},
