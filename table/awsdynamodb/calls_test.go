@@ -30,6 +30,8 @@ type wire struct {
 
 	mu     sync.Mutex
 	bodies []map[string]json.RawMessage
+	// units sums the CapacityUnits of the ConsumedCapacity of the answers.
+	units float64
 }
 
 func (w *wire) client() *dynamodb.Client {
@@ -52,6 +54,11 @@ func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
 	w.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		if err := w.count(resp); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil || !w.allOld || resp.StatusCode != http.StatusBadRequest || string(in["ReturnValuesOnConditionCheckFailure"]) != `"ALL_OLD"` {
 		return resp, err
 	}
@@ -75,6 +82,35 @@ func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.ContentLength = int64(len(errBody))
 	resp.Header.Set("Content-Length", fmt.Sprint(len(errBody)))
 	return resp, nil
+}
+
+// count adds the capacity units an answer reports, one entry or a list of them, to w.units.
+func (w *wire) count(resp *http.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var out struct{ ConsumedCapacity json.RawMessage }
+	if err := json.Unmarshal(body, &out); err != nil || out.ConsumedCapacity == nil {
+		return err
+	}
+	type entry struct{ CapacityUnits float64 }
+	var entries []entry
+	if out.ConsumedCapacity[0] == '[' {
+		err = json.Unmarshal(out.ConsumedCapacity, &entries)
+	} else {
+		var e entry
+		err = json.Unmarshal(out.ConsumedCapacity, &e)
+		entries = append(entries, e)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range entries {
+		w.units += e.CapacityUnits
+	}
+	return err
 }
 
 // stored returns the item stored under the key of a write request, in DynamoDB's JSON, or
@@ -145,8 +181,8 @@ func newWireTable(t *testing.T, client *dynamodb.Client, s table.Schema, rec *ta
 
 // TestMeteringAsks checks what requests ask of DynamoDB: without OnCall nothing more than
 // before; with it, the consumed capacity (TOTAL) of every request, and the stored item
-// (ALL_OLD) of every conditional write's refusal; and that every request answered is
-// reported, once.
+// (ALL_OLD) of every conditional write's refusal; that every request answered is reported,
+// once; and that the units reported add up to those the server returned.
 func TestMeteringAsks(t *testing.T) {
 	for _, metered := range []bool{false, true} {
 		t.Run(fmt.Sprintf("metered=%v", metered), func(t *testing.T) {
@@ -201,6 +237,17 @@ func TestMeteringAsks(t *testing.T) {
 				want := []string{"PutItem", "PutItem", "GetItem", "Query", "UpdateItem", "BatchWriteItem", "BatchGetItem", "DeleteItem"}
 				if diff := cmp.Diff(want, ops); diff != "" || len(bodies) != len(calls) {
 					t.Errorf("%d requests, calls reported (-want +got):\n%s", len(bodies), diff)
+				}
+				// The units reported are the units the server returned: the wire check.
+				reported := 0.0
+				for _, c := range calls {
+					reported += c.ReadUnits + c.WriteUnits
+				}
+				w.mu.Lock()
+				served := w.units
+				w.mu.Unlock()
+				if reported != served || served == 0 {
+					t.Errorf("reported %v units, the server returned %v", reported, served)
 				}
 			}
 		})

@@ -143,7 +143,8 @@ func TestUnprocessedAreRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, w := newWithholder(t, dynalite.Endpoint, false)
-	tb, err := awsdynamodb.New[tabletest.Item](tabletest.NewDynaliteClient(srv.URL), name, &awsdynamodb.Options{Schema: &tabletest.Plain})
+	var rec tabletest.CallRecorder
+	tb, err := awsdynamodb.New[tabletest.Item](tabletest.NewDynaliteClient(srv.URL), name, &awsdynamodb.Options{Schema: &tabletest.Plain, OnCall: rec.Record})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +167,19 @@ func TestUnprocessedAreRetried(t *testing.T) {
 	}
 	if w.withheld.Load() < n/3 {
 		t.Errorf("the proxy withheld only %d requests; the test did not exercise retries", w.withheld.Load())
+	}
+	// Each resend is a request of its own, billed for the writes and reads it processed:
+	// every item once, a write unit and half a read unit each.
+	requests, units := map[string]int{}, map[string]float64{}
+	for _, c := range rec.Take() {
+		requests[c.Op]++
+		units[c.Op] += c.ReadUnits + c.WriteUnits
+	}
+	if requests["BatchWriteItem"] <= (n+24)/25 || requests["BatchGetItem"] <= (n+99)/100 {
+		t.Errorf("%v calls reported; want more than one a batch, for the resends", requests)
+	}
+	if units["BatchWriteItem"] != n || units["BatchGetItem"] != n/2 {
+		t.Errorf("units reported %v, want %d write units and %d read units", units, n, n/2)
 	}
 	// Everything is really stored: read past the proxy.
 	direct, err := awsdynamodb.New[tabletest.Item](dynalite.Client, name, &awsdynamodb.Options{Schema: &tabletest.Plain})
