@@ -60,6 +60,13 @@
 // (see [ItemSizeLimit]), partition keys of 1 to 2048 bytes and sort keys of 1 to 1024 bytes.
 // Batch calls take any number of items and split them into requests of DynamoDB's sizes.
 //
+// # Metering
+//
+// Adapters report each request they make to DynamoDB, with the read and write request units
+// DynamoDB's on-demand mode bills for it, to the OnCall function of their options (see
+// [Call]); memtable reports the requests, and the units, its AWS twin makes for the same
+// operations, so a local run can be priced as a run in AWS.
+//
 // # Errors
 //
 // Adapters wrap their errors so that errors.Is reaches the sentinels below ([ErrNotFound],
