@@ -152,8 +152,13 @@ func (d *Dynalite) Close() error {
 }
 
 // watchStdin starts dynalite's cli.js, given as the first argument (so that cli.js finds
-// its own arguments after it, where it looks), and exits when stdin ends.
-const watchStdin = `process.stdin.on("end", () => process.exit(0)); process.stdin.resume(); require(process.argv[1]);`
+// its own arguments after it, where it looks), and exits when stdin ends. dynalite throws
+// from a request's error handler when its client goes away before the body is in (ECONNRESET,
+// "aborted"), which would end the process: a client killed mid-request is no reason for
+// DynamoDB to stop, so that error is let go; any other still ends dynalite.
+const watchStdin = `process.stdin.on("end", () => process.exit(0)); process.stdin.resume(); ` +
+	`process.on("uncaughtException", (e) => { if (e && e.code === "ECONNRESET") return; console.error(e); process.exit(70); }); ` +
+	`require(process.argv[1]);`
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

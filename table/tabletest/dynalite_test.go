@@ -1,6 +1,8 @@
 package tabletest_test
 
 import (
+	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +58,24 @@ func TestDynaliteDir(t *testing.T) {
 	}
 	if !strings.HasSuffix(dir, filepath.Join("servous", "dynalite")) {
 		t.Errorf("DynaliteDir = %q, want <cache>/servous/dynalite", dir)
+	}
+}
+
+// TestDynaliteOutlivesAbortedRequest sends a request whose client goes away halfway through its
+// body, as a client killed mid-request does: DynamoDB answers the next request; dynalite threw
+// from its request's error handler and died.
+func TestDynaliteOutlivesAbortedRequest(t *testing.T) {
+	d := tabletest.StartDynalite(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(d.Endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"Limit":5}`
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s",
+		strings.TrimPrefix(d.Endpoint, "http://"), len(body), body[:len(body)/2])
+	conn.(*net.TCPConn).SetLinger(0)
+	conn.Close()
+	if _, err := d.Client.ListTables(t.Context(), &dynamodb.ListTablesInput{}); err != nil {
+		t.Errorf("after an aborted request: %v", err)
 	}
 }
