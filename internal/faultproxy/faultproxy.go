@@ -286,6 +286,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.forward(r)
 	if err != nil {
+		p.opts.Logf("faultproxy: seed %d, request #%d (%q): the peer did not answer: %v", p.opts.Seed, n, k, err)
 		http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
 		return
 	}
