@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -186,6 +187,28 @@ func (s *MediaConvert) JobCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.jobs)
+}
+
+// JobSummary is what Jobs tells of a job.
+type JobSummary struct {
+	ID    string
+	State transcode.State
+	// Metadata is the job's user metadata.
+	Metadata map[string]string
+}
+
+// Jobs returns the jobs the server holds (those not yet forgotten), in the order they were
+// created, for a test to count the jobs made for each thing it asked for.
+func (s *MediaConvert) Jobs() []JobSummary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]JobSummary, 0, len(s.jobs))
+	for _, c := range s.created {
+		if j, ok := s.jobs[c.id]; ok {
+			out = append(out, JobSummary{ID: j.wire.ID, State: transcode.State(j.wire.Status), Metadata: maps.Clone(j.wire.UserMetadata)})
+		}
+	}
+	return out
 }
 
 // QueueARN returns the ARN of the queue a job lands in when CreateJob names none.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert/types"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/storage"
@@ -302,5 +303,34 @@ func TestMediaConvertRotate(t *testing.T) {
 		if g := (size{int(aws.ToInt32(vd.WidthInPx)), int(aws.ToInt32(vd.HeightInPx))}); g != tt.want {
 			t.Errorf("rotate %q, input turned %d: output %v, want %v", tt.rotate, tt.rotation, g, tt.want)
 		}
+	}
+}
+
+// TestMediaConvertJobs checks that Jobs lists the jobs created, in order, with their states
+// and metadata, and one job for a token used twice.
+func TestMediaConvertJobs(t *testing.T) {
+	srv := transcodetest.NewMediaConvert(nil)
+	t.Cleanup(srv.Close)
+	client := newClient(srv)
+	var ids []string
+	for _, token := range []string{"a", "a", "b"} {
+		in := validInput()
+		in.ClientRequestToken = aws.String(token)
+		in.UserMetadata = map[string]string{"token": token}
+		out, err := client.CreateJob(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.Job.Id))
+	}
+	if err := srv.Fail(ids[2], 1010, "no input"); err != nil {
+		t.Fatal(err)
+	}
+	want := []transcodetest.JobSummary{
+		{ID: ids[0], State: transcode.StateSubmitted, Metadata: map[string]string{"token": "a"}},
+		{ID: ids[2], State: transcode.StateError, Metadata: map[string]string{"token": "b"}},
+	}
+	if diff := cmp.Diff(want, srv.Jobs()); diff != "" {
+		t.Errorf("Jobs (-want +got):\n%s", diff)
 	}
 }
