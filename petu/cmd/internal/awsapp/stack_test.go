@@ -111,31 +111,7 @@ func TestStack(t *testing.T) {
 	t.Logf("emulator: %s", emulator)
 	dyn := tabletest.StartDynalite(t)
 
-	// Build the functions as Lambda runs them, each in a subtest of its own; the binaries are
-	// moved out of the subtests' directories, which go when the subtests end. The first build
-	// alone fills the build cache with the dependencies all three share; the other two then
-	// compile their own package and link, at once.
-	bins := t.TempDir()
-	built := t.Run("build", func(t *testing.T) {
-		for i, fn := range functions {
-			t.Run(fn.name, func(t *testing.T) {
-				if i > 0 {
-					t.Parallel()
-				}
-				bin := runtimetest.Build(t, fn.pkg, nil)
-				dir := filepath.Join(bins, fn.name)
-				if err := os.Mkdir(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Rename(bin, filepath.Join(dir, "bootstrap")); err != nil {
-					t.Fatal(err)
-				}
-			})
-		}
-	})
-	if !built {
-		t.FailNow()
-	}
+	bins := buildFunctions(t)
 
 	// The flow's own deadline, builds aside: they are quick from a warm cache and slow from a
 	// cold one, which no deadline here can help.
@@ -175,6 +151,38 @@ func TestStack(t *testing.T) {
 		t.Logf("%s called %v", fn.name, made)
 	}
 	t.Logf("outcome: %+v", got)
+}
+
+// buildFunctions builds the three functions as Lambda runs them and returns the directory that
+// holds each one's bootstrap, in a directory named after the function.
+func buildFunctions(t *testing.T) string {
+	t.Helper()
+	// Each function builds in a subtest of its own; the binaries are
+	// moved out of the subtests' directories, which go when the subtests end. The first build
+	// alone fills the build cache with the dependencies all three share; the other two then
+	// compile their own package and link, at once.
+	bins := t.TempDir()
+	built := t.Run("build", func(t *testing.T) {
+		for i, fn := range functions {
+			t.Run(fn.name, func(t *testing.T) {
+				if i > 0 {
+					t.Parallel()
+				}
+				bin := runtimetest.Build(t, fn.pkg, nil)
+				dir := filepath.Join(bins, fn.name)
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(bin, filepath.Join(dir, "bootstrap")); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	})
+	if !built {
+		t.FailNow()
+	}
+	return bins
 }
 
 // awsStack starts the peers and the three functions under the emulator.
