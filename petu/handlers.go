@@ -196,12 +196,16 @@ func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct
 		if err := a.finish(ctx, owner, videoID, upload, job.ID, result); err != nil {
 			return struct{}{}, err
 		}
+		// A redundant rendition not deleted would stay for ever, owned by no record: the
+		// error makes the event source retry, and the retry, finding the video ready, deletes
+		// what is left.
+		var errs []error
 		for _, key := range redundant {
 			if err := a.Media.Delete(ctx, key); err != nil {
-				a.cfg.Logger.WarnContext(ctx, "petu on-transcoded: could not delete a redundant rendition", slog.String("key", key), slog.Any("error", err))
+				errs = append(errs, fmt.Errorf("petu on-transcoded: delete redundant rendition %s: %w", key, err))
 			}
 		}
-		return struct{}{}, nil
+		return struct{}{}, errors.Join(errs...)
 	case transcode.StateError:
 		result = Video{Status: StatusFailed, Error: fmt.Sprintf("transcoding failed (%d): %s", job.ErrorCode, job.ErrorMessage)}
 	case transcode.StateCanceled:

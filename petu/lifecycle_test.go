@@ -3,7 +3,9 @@ package petu_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -278,5 +280,52 @@ func TestCompletionWithForeignOutputs(t *testing.T) {
 				t.Errorf("failed video with renditions %+v", got.Renditions)
 			}
 		})
+	}
+}
+
+// flakyDeletes is a bucket whose next fail deletes fail, as S3's do when throttling outlasts
+// the SDK's retries.
+type flakyDeletes struct {
+	storage.Bucket
+	fail int
+}
+
+func (b *flakyDeletes) Delete(ctx context.Context, key string) error {
+	if b.fail > 0 {
+		b.fail--
+		return fmt.Errorf("delete %s: %w", key, errors.New("SlowDown: please reduce your request rate"))
+	}
+	return b.Bucket.Delete(ctx, key)
+}
+
+// TestRedundantRenditionGoesOnRetry fails the delete of a redundant rendition (the clip is
+// smaller than every size, so its renditions are all one size and all but one are redundant):
+// on-transcoded fails, so that the event is retried, and the retry deletes it. Nothing is left
+// in the media bucket but the video's renditions and thumbnail.
+func TestRedundantRenditionGoesOnRetry(t *testing.T) {
+	l := newLifecycle(t)
+	deps := l.app.Deps
+	deps.Media = &flakyDeletes{Bucket: l.media, fail: 1}
+	app, err := petu.New(deps, petu.Config{UploadsBucket: "uploads", MediaBucket: "media", Provider: "accounts.google.com",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.app = app
+	l.onUpload(l.put(transcodetest.Clip(), "0A"))
+	end := l.end(l.mustRecord(petu.StatusProcessing).JobID)
+	if _, err := l.app.OnTranscoded(t.Context(), end); err == nil {
+		t.Error("on-transcoded succeeded with a redundant rendition left in the media bucket")
+	}
+	l.onTranscoded(end) // Lambda's retry
+	v := l.mustRecord(petu.StatusReady)
+	var want []string
+	for _, r := range v.Renditions {
+		want = append(want, r.Key)
+	}
+	want = append(want, v.Thumbnail)
+	slices.Sort(want)
+	if got := l.mediaKeys(); !slices.Equal(got, want) {
+		t.Errorf("media bucket holds %v, want the video's outputs %v", got, want)
 	}
 }
