@@ -127,10 +127,9 @@ type soak struct {
 
 	// crashP is the chance that an attempt at an event is crashed.
 	crashP float64
-	// armed holds the crash planned for the invocation each environment runs, by its SDK
-	// application id.
-	armedMu sync.Mutex
-	armed   map[string]*crash
+	// running holds the invocation each environment runs, by its SDK application id.
+	runningMu sync.Mutex
+	running   map[string]*invocation
 
 	// inflight counts the event deliveries under way, with their retries.
 	inflight sync.WaitGroup
@@ -168,18 +167,25 @@ type upload struct {
 
 	owner, videoID, key string
 	deleted             bool
+	// exposed counts the attempts at its notification that failed after MediaConvert had
+	// created a job for them.
+	exposed int
 }
 
-// crash is a crash planned for one invocation: the process is killed at its at-th request
-// to a service, as the request arrives (after false) or once the peer answered it.
-type crash struct {
+// invocation is an attempt at an event in an environment, with the crash planned for it, if
+// any: the process is killed at its at-th request to a service, as the request arrives
+// (after false; the request, on its way, still reaches the peer) or once the peer answered
+// it.
+type invocation struct {
 	fn      *runtimetest.Function
-	name    string
+	crash   bool
 	at      int
 	after   bool
 	seen    int
 	fired   bool
 	firedOn string
+	// created is set once MediaConvert answered a CreateJob of the invocation.
+	created bool
 }
 
 // pool is a function's execution environments, each under its own emulator: an invocation
@@ -239,7 +245,7 @@ func (c *soakConfig) draw(what string, n ...int) (float64, uint64) {
 func startSoak(t *testing.T, ctx context.Context, cfg *soakConfig, dyn *tabletest.Dynalite, issuer *memidentity.Issuer, bins string) *soak {
 	t.Helper()
 	s := &soak{
-		cfg: cfg, armed: map[string]*crash{}, crashes: map[string]int{}, retries: map[string]int{},
+		cfg: cfg, running: map[string]*invocation{}, crashes: map[string]int{}, retries: map[string]int{},
 		byVideo: map[string]*upload{}, jobEnds: map[string]int{}, videoDone: map[string]chan struct{}{},
 		proxies: map[string]*faultproxy.Proxy{},
 	}
@@ -361,23 +367,30 @@ func startSoak(t *testing.T, ctx context.Context, cfg *soakConfig, dyn *tabletes
 
 var uaAppID = regexp.MustCompile(`(?:^| )app/([^ ]+)`)
 
-// observe is the proxies' Observe: it counts each environment's requests and kills the
-// function at the request its crash names.
+// observe is the proxies' Observe: it counts each invocation's requests, notes the jobs it
+// created, and kills the function at the request its crash names.
 func (s *soak) observe(r *http.Request, after bool) {
 	m := uaAppID.FindStringSubmatch(r.Header.Get("User-Agent"))
 	if m == nil {
 		return
 	}
-	s.armedMu.Lock()
-	defer s.armedMu.Unlock()
-	c := s.armed[m[1]]
-	if c == nil || c.fired {
+	s.runningMu.Lock()
+	defer s.runningMu.Unlock()
+	c := s.running[m[1]]
+	if c == nil {
+		return
+	}
+	// A request on its way when the process dies still reaches the peer.
+	if after && r.Method == http.MethodPost && r.URL.Path == "/2017-08-29/jobs" {
+		c.created = true
+	}
+	if c.fired {
 		return
 	}
 	if !after {
 		c.seen++
 	}
-	if c.seen != c.at || c.after != after {
+	if !c.crash || c.seen != c.at || c.after != after {
 		return
 	}
 	c.fired = true
@@ -410,7 +423,10 @@ func actionOf(r *http.Request) string {
 // retried twice, a minute after the first attempt and two after the second; an event that
 // fails all three goes to the on-failure destination. Crashes are planned on the first two
 // attempts only, so that a crash alone never exhausts an event's retries.
-func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byte) bool {
+//
+// It returns whether the event was handled, and how many of its failed attempts had created
+// a transcoding job before they failed.
+func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byte) (ok bool, exposed int) {
 	var last string
 	for attempt := range 3 {
 		if attempt > 0 {
@@ -423,44 +439,46 @@ func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byt
 			case <-ctx.Done():
 				wait.Stop()
 				s.fail("%s %s: %v before attempt %d", p.name, event, ctx.Err(), attempt+1)
-				return false
+				return false, exposed
 			}
 		}
 		e, err := p.take(ctx)
 		if err != nil {
 			s.fail("%s %s: %v", p.name, event, err)
-			return false
+			return false, exposed
 		}
-		var c *crash
+		c := &invocation{fn: e.fn}
 		if u, x := s.cfg.draw("crash/"+p.name+"/"+event, attempt); attempt < 2 && u < s.crashP {
 			// on-upload makes four requests when all goes well, on-transcoded one or two.
 			reqs := 4
 			if p.name == "on-transcoded" {
 				reqs = 2
 			}
-			c = &crash{fn: e.fn, name: p.name, at: 1 + int(x%uint64(reqs)), after: x>>32&1 == 1}
-			s.armedMu.Lock()
-			s.armed[e.appID] = c
-			s.armedMu.Unlock()
+			c.crash, c.at, c.after = true, 1+int(x%uint64(reqs)), x>>32&1 == 1
 		}
+		s.runningMu.Lock()
+		s.running[e.appID] = c
+		s.runningMu.Unlock()
 		res, err := e.fn.Invoke(ctx, payload)
-		if c != nil {
-			s.armedMu.Lock()
-			delete(s.armed, e.appID)
-			s.armedMu.Unlock()
-			if c.fired {
-				s.mu.Lock()
-				s.crashes[p.name+" "+c.firedOn]++
-				s.mu.Unlock()
-			}
+		s.runningMu.Lock()
+		delete(s.running, e.appID)
+		s.runningMu.Unlock()
+		if c.fired {
+			s.mu.Lock()
+			s.crashes[p.name+" "+c.firedOn]++
+			s.faultLog = append(s.faultLog, fmt.Sprintf("crash: %s %s, attempt %d: killed %s", p.name, event, attempt+1, c.firedOn))
+			s.mu.Unlock()
 		}
 		p.free <- e
 		if err == nil && string(res) == "{}" {
-			return true
+			return true, exposed
+		}
+		if c.created {
+			exposed++
 		}
 		if ctx.Err() != nil {
 			s.fail("%s %s: %v", p.name, event, ctx.Err())
-			return false
+			return false, exposed
 		}
 		last = string(res)
 		if err != nil && len(res) == 0 {
@@ -470,7 +488,7 @@ func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byt
 	s.mu.Lock()
 	s.deadLetters = append(s.deadLetters, deadLetter{Function: p.name, Event: event, Attempts: 3, Response: last})
 	s.mu.Unlock()
-	return false
+	return false, exposed
 }
 
 // fail notes a failure of the run from any goroutine; the test reports them at the end.
@@ -481,15 +499,15 @@ func (s *soak) fail(format string, args ...any) {
 }
 
 // goDeliver delivers an event in the background, counted until it is done.
-func (s *soak) goDeliver(ctx context.Context, p *pool, event string, payload []byte, done func(ok bool)) {
+func (s *soak) goDeliver(ctx context.Context, p *pool, event string, payload []byte, done func(ok bool, exposed int)) {
 	s.inflight.Add(1)
 	s.pending.Add(1)
 	go func() {
 		defer s.inflight.Done()
 		defer s.pending.Add(-1)
-		ok := s.deliver(ctx, p, event, payload)
+		ok, exposed := s.deliver(ctx, p, event, payload)
 		if done != nil {
-			done(ok)
+			done(ok, exposed)
 		}
 	}()
 }
@@ -516,7 +534,7 @@ func (s *soak) dispatch(ctx context.Context) {
 		s.mu.Lock()
 		s.received++
 		s.mu.Unlock()
-		s.goDeliver(ctx, s.onTranscoded, "job "+state.JobID+" "+string(state.Status), e.Payload, func(bool) {
+		s.goDeliver(ctx, s.onTranscoded, "job "+state.JobID+" "+string(state.Status), e.Payload, func(bool, int) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.jobEnds[video]++
@@ -634,7 +652,12 @@ func (s *soak) uploadOne(ctx context.Context, token string, up *upload) error {
 		return err
 	}
 	recorded := make(chan bool, 1)
-	s.goDeliver(ctx, s.onUpload, fmt.Sprintf("upload %d", up.n), created.Payload, func(ok bool) { recorded <- ok })
+	s.goDeliver(ctx, s.onUpload, fmt.Sprintf("upload %d", up.n), created.Payload, func(ok bool, exposed int) {
+		s.mu.Lock()
+		up.exposed = exposed
+		s.mu.Unlock()
+		recorded <- ok
+	})
 
 	switch {
 	case up.deleteEarly:
@@ -787,7 +810,7 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 		jobs[j.Metadata["video"]] = append(jobs[j.Metadata["video"]], j.ID+" "+string(j.State))
 	}
 
-	var ready, failed, deleted int
+	var ready, failed, deleted, duplicates int
 	for _, up := range plan {
 		if up.videoID == "" {
 			continue // the upload never happened; the failure is reported
@@ -809,7 +832,17 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 			// pending or processing: stuck; or an end the upload should not have had.
 			t.Errorf("upload %d (garbage %v): video %s ended %s (job %s): %s", up.n, up.garbage, up.videoID, v.Status, v.JobID, v.Error)
 		}
-		if n := len(jobs[up.videoID]); n != 1 && !(up.deleteEarly && n == 0) {
+		// One job per upload; none when it was deleted before its job was submitted. An
+		// attempt that failed after CreateJob answered, retried a minute later as Lambda
+		// does, is past MediaConvert's one-minute window for the job's idempotency token:
+		// the retry cannot find the job and submits another. That many more are counted,
+		// not failed (see the soak's note).
+		switch n := len(jobs[up.videoID]); {
+		case n == 1, n == 0 && up.deleteEarly:
+		case n > 1 && n <= 1+up.exposed:
+			duplicates += n - 1
+			t.Logf("upload %d: video %s had %d jobs after %d attempts that failed once their job was created: %v", up.n, up.videoID, n, up.exposed, jobs[up.videoID])
+		default:
 			t.Errorf("upload %d: video %s had %d transcoding jobs, want 1: %v", up.n, up.videoID, n, jobs[up.videoID])
 		}
 		delete(jobs, up.videoID)
@@ -891,8 +924,8 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 	for _, d := range s.deadLetters {
 		t.Errorf("dead-lettered: %s %s after %d attempts: %s", d.Function, d.Event, d.Attempts, d.Response)
 	}
-	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records stuck pending or processing: checked none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run)",
-		len(plan), ready, failed, deleted, ready+failed)
+	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records left pending or processing: none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run); jobs beyond one per upload: %d, each after an attempt that failed once its job was created",
+		len(plan), ready, failed, deleted, ready+failed, duplicates)
 }
 
 // figures prints what the run did.
