@@ -107,7 +107,13 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 		return nil // the job already ended, the video was deleted, or a later upload took over
 	}
 	if err != nil {
-		return fmt.Errorf("petu on-upload: record job of %s: %w", videoID, err)
+		// The job is submitted, and its end finds the record whether or not it names the job
+		// (finish accepts a record without one), so the video is not lost. A retry would be:
+		// Lambda retries an asynchronous event a minute after it failed at the earliest, past
+		// MediaConvert's one-minute window for the job's idempotency token, so it would submit
+		// a second job. The video stays pending until its job ends.
+		log.WarnContext(ctx, "petu on-upload: could not record the job; its end will", slog.String("video", videoID), slog.String("job", jobID), slog.Any("error", err))
+		return nil
 	}
 	log.InfoContext(ctx, "petu on-upload: transcoding", slog.String("video", videoID), slog.String("job", jobID))
 	return nil

@@ -329,3 +329,57 @@ func TestRedundantRenditionGoesOnRetry(t *testing.T) {
 		t.Errorf("media bucket holds %v, want the video's outputs %v", got, want)
 	}
 }
+
+// flakyUpdates is a table whose next fail updates fail, as DynamoDB's do when throttling
+// outlasts the SDK's retries.
+type flakyUpdates struct {
+	table.Table[petu.Video]
+	fail int
+}
+
+func (t *flakyUpdates) Update(ctx context.Context, key table.Key, changes []table.Change, opts *table.UpdateOptions) (petu.Video, error) {
+	if t.fail > 0 {
+		t.fail--
+		return petu.Video{}, errors.New("ProvisionedThroughputExceededException")
+	}
+	return t.Table.Update(ctx, key, changes, opts)
+}
+
+// TestJobNotRecorded fails the write that records a submitted job: on-upload succeeds all the
+// same, since a retry, a minute later, would be past MediaConvert's one-minute window for the
+// job's token and submit a second job; the job's end makes the video ready.
+func TestJobNotRecorded(t *testing.T) {
+	l := newLifecycle(t)
+	deps := l.app.Deps
+	deps.Videos = &flakyUpdates{Table: l.videos, fail: 1}
+	app, err := petu.New(deps, petu.Config{UploadsBucket: "uploads", MediaBucket: "media", Provider: "accounts.google.com",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.app = app
+	if _, err := l.app.OnUpload(t.Context(), l.put(transcodetest.Clip(), "0A")); err != nil {
+		t.Fatalf("on-upload failed once its job was submitted, so its retry would submit another: %v", err)
+	}
+	l.mustRecord(petu.StatusPending)
+	// The record does not name the job: its end is found on the transcoder's bus.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		var e events.Event
+		select {
+		case e = <-l.jobs:
+		case <-ctx.Done():
+			t.Fatal("no end of the job")
+		}
+		j, err := events.DecodeJobStateChange(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status == events.JobComplete {
+			l.onTranscoded(e.Payload)
+			break
+		}
+	}
+	l.mustRecord(petu.StatusReady)
+}
