@@ -167,8 +167,8 @@ type upload struct {
 
 	owner, videoID, key string
 	deleted             bool
-	// exposed counts the attempts at its notification that failed after MediaConvert had
-	// created a job for them.
+	// exposed counts the attempts at its notification that failed after sending MediaConvert
+	// a CreateJob.
 	exposed int
 }
 
@@ -184,8 +184,8 @@ type invocation struct {
 	seen    int
 	fired   bool
 	firedOn string
-	// created is set once MediaConvert answered a CreateJob of the invocation.
-	created bool
+	// submitted is set once the invocation sent MediaConvert a CreateJob.
+	submitted bool
 }
 
 // pool is a function's execution environments, each under its own emulator: an invocation
@@ -380,9 +380,9 @@ func (s *soak) observe(r *http.Request, after bool) {
 	if c == nil {
 		return
 	}
-	// A request on its way when the process dies still reaches the peer.
-	if after && r.Method == http.MethodPost && r.URL.Path == "/2017-08-29/jobs" {
-		c.created = true
+	// A request on its way when the process dies may still reach the peer.
+	if r.Method == http.MethodPost && r.URL.Path == "/2017-08-29/jobs" {
+		c.submitted = true
 	}
 	if c.fired {
 		return
@@ -424,8 +424,8 @@ func actionOf(r *http.Request) string {
 // fails all three goes to the on-failure destination. Crashes are planned on the first two
 // attempts only, so that a crash alone never exhausts an event's retries.
 //
-// It returns whether the event was handled, and how many of its failed attempts had created
-// a transcoding job before they failed.
+// It returns whether the event was handled, and how many of its failed attempts had sent
+// MediaConvert a CreateJob before they failed.
 func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byte) (ok bool, exposed int) {
 	var last string
 	for attempt := range 3 {
@@ -473,7 +473,7 @@ func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byt
 		if err == nil && string(res) == "{}" {
 			return true, exposed
 		}
-		if c.created {
+		if c.submitted {
 			exposed++
 		}
 		if ctx.Err() != nil {
@@ -833,15 +833,15 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 			t.Errorf("upload %d (garbage %v): video %s ended %s (job %s): %s", up.n, up.garbage, up.videoID, v.Status, v.JobID, v.Error)
 		}
 		// One job per upload; none when it was deleted before its job was submitted. An
-		// attempt that failed after CreateJob answered, retried a minute later as Lambda
-		// does, is past MediaConvert's one-minute window for the job's idempotency token:
-		// the retry cannot find the job and submits another. That many more are counted,
-		// not failed (see the soak's note).
+		// attempt that died (on-upload no longer fails once its job is submitted) after it
+		// sent CreateJob, retried a minute later as Lambda does, is past MediaConvert's
+		// one-minute window for the job's idempotency token: the retry cannot find the job
+		// and submits another. That many more are counted, not failed.
 		switch n := len(jobs[up.videoID]); {
 		case n == 1, n == 0 && up.deleteEarly:
 		case n > 1 && n <= 1+up.exposed:
 			duplicates += n - 1
-			t.Logf("upload %d: video %s had %d jobs after %d attempts that failed once their job was created: %v", up.n, up.videoID, n, up.exposed, jobs[up.videoID])
+			t.Logf("upload %d: video %s had %d jobs after %d attempts that died once they had sent CreateJob: %v", up.n, up.videoID, n, up.exposed, jobs[up.videoID])
 		default:
 			t.Errorf("upload %d: video %s had %d transcoding jobs, want 1: %v", up.n, up.videoID, n, jobs[up.videoID])
 		}
@@ -924,7 +924,7 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 	for _, d := range s.deadLetters {
 		t.Errorf("dead-lettered: %s %s after %d attempts: %s", d.Function, d.Event, d.Attempts, d.Response)
 	}
-	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records left pending or processing: none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run); jobs beyond one per upload: %d, each after an attempt that failed once its job was created",
+	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records left pending or processing: none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run); jobs beyond one per upload: %d, each after an attempt that died once it had sent CreateJob",
 		len(plan), ready, failed, deleted, ready+failed, duplicates)
 }
 
