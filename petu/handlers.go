@@ -58,13 +58,12 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 	}
 	// A notification can arrive again long after the first, when the video may be gone: only
 	// the object it announced, still there, makes a video.
-	info, err := a.Uploads.Head(ctx, o.Key)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && o.ETag != "" && !storage.ETagsEqual(info.ETag, o.ETag)) {
+	switch gone, err := a.sourceGone(ctx, o); {
+	case err != nil:
+		return fmt.Errorf("petu on-upload: head %s: %w", videoID, err)
+	case gone:
 		log.InfoContext(ctx, "petu on-upload: dropped a notification of an object that is gone or replaced")
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("petu on-upload: head %s: %w", videoID, err)
 	}
 	now := a.cfg.Now().UTC()
 	created := o.Time
@@ -89,6 +88,24 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 		}
 	case err != nil:
 		return fmt.Errorf("petu on-upload: create %s: %w", videoID, err)
+	default:
+		// The owner may have deleted the video between the look at its source above and this
+		// write, which then made the record anew: its job, submitted with the same token as
+		// the deleted one's, would be that job, ended already, and the record would wait for
+		// it for ever. The delete takes the source before the record, so a source still there
+		// now means the record is wanted.
+		gone, err := a.sourceGone(ctx, o)
+		if err != nil {
+			return fmt.Errorf("petu on-upload: head %s: %w", videoID, err)
+		}
+		if gone {
+			err := a.Videos.Delete(ctx, videoKey(owner, videoID), &table.DeleteOptions{If: table.And(table.Equal("status", StatusPending), sameUpload(o.Sequencer))})
+			if err != nil && !errors.Is(err, table.ErrConditionFailed) && !errors.Is(err, table.ErrNotFound) {
+				return fmt.Errorf("petu on-upload: drop the record of deleted video %s: %w", videoID, err)
+			}
+			log.InfoContext(ctx, "petu on-upload: dropped a notification of a video deleted meanwhile")
+			return nil
+		}
 	}
 
 	jobID, err := a.Transcoder.Submit(ctx, a.job(owner, videoID, o.Sequencer, o.Key))
@@ -162,6 +179,19 @@ func (a *App) again(ctx context.Context, cur *Video, o events.ObjectEvent) (bool
 		}
 	}
 	return true, nil
+}
+
+// sourceGone reports whether the object a notification announced is no longer there: deleted,
+// or replaced by a later upload.
+func (a *App) sourceGone(ctx context.Context, o events.ObjectEvent) (bool, error) {
+	info, err := a.Uploads.Head(ctx, o.Key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return o.ETag != "" && !storage.ETagsEqual(info.ETag, o.ETag), nil
 }
 
 // sameUpload holds when the record is for the upload with sequencer seq; a record made before

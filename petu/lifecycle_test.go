@@ -383,3 +383,46 @@ func TestJobNotRecorded(t *testing.T) {
 	}
 	l.mustRecord(petu.StatusReady)
 }
+
+// deleteAfterHead is an uploads bucket whose first Head, once answered, runs then: a user's
+// delete landing between on-upload's check of the source and its write of the record.
+type deleteAfterHead struct {
+	storage.Bucket
+	then func()
+}
+
+func (b *deleteAfterHead) Head(ctx context.Context, key string) (*storage.ObjectInfo, error) {
+	info, err := b.Bucket.Head(ctx, key)
+	if then := b.then; then != nil {
+		b.then = nil
+		then()
+	}
+	return info, err
+}
+
+// TestRepeatedNotificationDuringDelete delivers a ready video's notification again, as S3 may,
+// while its owner deletes it: the delete lands after on-upload found the source and before it
+// wrote the record. The record on-upload writes must go too, rather than wait for ever for the
+// deleted video's job.
+func TestRepeatedNotificationDuringDelete(t *testing.T) {
+	l := newLifecycle(t)
+	notification := l.put(transcodetest.Clip(), "0A")
+	l.onUpload(notification)
+	l.onTranscoded(l.end(l.mustRecord(petu.StatusProcessing).JobID))
+	l.mustRecord(petu.StatusReady)
+
+	uploads := &deleteAfterHead{Bucket: l.uploads}
+	deps := l.app.Deps
+	deps.Uploads = uploads
+	app, err := petu.New(deps, petu.Config{UploadsBucket: "uploads", MediaBucket: "media", Provider: "accounts.google.com",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.app = app
+	uploads.then = l.delete
+	l.onUpload(notification)
+	if v, err := l.record(); !errors.Is(err, table.ErrNotFound) {
+		t.Errorf("after the delete, on-upload left the record %+v (%v)", v, err)
+	}
+}
