@@ -53,12 +53,15 @@ var (
 	soakSeed      = flag.Uint64("soak.seed", 0, "TestSoak: the seed of every decision; 0 means "+faultproxy.SeedEnv+" or a hash of the test's name")
 	soakFaults    = flag.Float64("soak.faults", 0.05, "TestSoak: fraction of each service's requests answered with its throttling or server error, or delayed")
 	soakResets    = flag.Float64("soak.resets", 0.01, "TestSoak: fraction of each service's requests whose connection is reset")
+	soakRepeats   = flag.Float64("soak.repeats", 0.02, "TestSoak: fraction of events delivered twice, as Lambda's asynchronous queue may")
 	soakCrashes   = flag.Int("soak.crashes", 10, "TestSoak: the least number of function crashes")
 	soakTimeout   = flag.Duration("soak.timeout", 4*time.Minute, "TestSoak: bound of the run, builds aside")
 	// Lambda waits a minute before the first retry of an asynchronous invocation, two before
 	// the second, and MediaConvert keeps a job's idempotency token a minute: the soak keeps
-	// their ratios on a shorter clock.
-	soakMinute = flag.Duration("soak.minute", 100*time.Millisecond, "TestSoak: what stands for a minute in retry delays and MediaConvert's token window")
+	// their ratios on a shorter clock. It must stay well above the SDK's own backoff between
+	// attempts at a request (up to a second or two), which is not scaled: two deliveries of
+	// an event a few SDK retries apart are well inside the token window in AWS.
+	soakMinute = flag.Duration("soak.minute", 2*time.Second, "TestSoak: what stands for a minute in retry delays and MediaConvert's token window")
 )
 
 // TestSoak runs petu as deployed (TestStack's stack) through fault-injecting proxies: uploads
@@ -85,7 +88,7 @@ func TestSoak(t *testing.T) {
 	cfg := soakConfig{
 		uploads: *soakUploads, users: max(*soakUsers, 1), parallel: max(*soakParallel, 1),
 		instances: max(*soakInstances, 1), seed: seed, faults: *soakFaults, resets: *soakResets,
-		crashes: *soakCrashes, minute: *soakMinute,
+		crashes: *soakCrashes, minute: *soakMinute, repeats: *soakRepeats,
 	}
 	t.Logf("soak: seed %d; replay with: go test ./petu/cmd/internal/awsapp -run TestSoak -soak.seed=%d -soak.uploads=%d -soak.users=%d -soak.parallel=%d -soak.instances=%d -soak.faults=%g -soak.resets=%g -soak.minute=%v",
 		seed, seed, cfg.uploads, cfg.users, cfg.parallel, cfg.instances, cfg.faults, cfg.resets, cfg.minute)
@@ -106,7 +109,7 @@ func TestSoak(t *testing.T) {
 type soakConfig struct {
 	uploads, users, parallel, instances int
 	seed                                uint64
-	faults, resets                      float64
+	faults, resets, repeats             float64
 	crashes                             int
 	minute                              time.Duration
 }
@@ -140,6 +143,7 @@ type soak struct {
 	crashes     map[string]int // by function and where: "on-upload before", …
 	retries     map[string]int // by function
 	apiRetries  int
+	repeated    int // events delivered twice
 	deadLetters []deadLetter
 	failures    []string
 	byVideo     map[string]*upload // by video id
@@ -167,8 +171,8 @@ type upload struct {
 
 	owner, videoID, key string
 	deleted             bool
-	// exposed counts the attempts at its notification that failed after sending MediaConvert
-	// a CreateJob.
+	// exposed counts the attempts at its notification that sent MediaConvert a CreateJob and
+	// did not get to record the job.
 	exposed int
 }
 
@@ -184,8 +188,9 @@ type invocation struct {
 	seen    int
 	fired   bool
 	firedOn string
-	// submitted is set once the invocation sent MediaConvert a CreateJob.
-	submitted bool
+	// submitted is set once the invocation sent MediaConvert a CreateJob, recorded once
+	// DynamoDB had its update of the record after that.
+	submitted, recorded bool
 }
 
 // pool is a function's execution environments, each under its own emulator: an invocation
@@ -384,6 +389,9 @@ func (s *soak) observe(r *http.Request, after bool) {
 	if r.Method == http.MethodPost && r.URL.Path == "/2017-08-29/jobs" {
 		c.submitted = true
 	}
+	if after && c.submitted && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") {
+		c.recorded = true
+	}
 	if c.fired {
 		return
 	}
@@ -424,8 +432,8 @@ func actionOf(r *http.Request) string {
 // fails all three goes to the on-failure destination. Crashes are planned on the first two
 // attempts only, so that a crash alone never exhausts an event's retries.
 //
-// It returns whether the event was handled, and how many of its failed attempts had sent
-// MediaConvert a CreateJob before they failed.
+// It returns whether the event was handled, and how many of its attempts sent MediaConvert a
+// CreateJob and did not get to record the job.
 func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byte) (ok bool, exposed int) {
 	var last string
 	for attempt := range 3 {
@@ -470,11 +478,11 @@ func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byt
 			s.mu.Unlock()
 		}
 		p.free <- e
+		if c.submitted && !c.recorded {
+			exposed++
+		}
 		if err == nil && string(res) == "{}" {
 			return true, exposed
-		}
-		if c.submitted {
-			exposed++
 		}
 		if ctx.Err() != nil {
 			s.fail("%s %s: %v", p.name, event, ctx.Err())
@@ -498,8 +506,25 @@ func (s *soak) fail(format string, args ...any) {
 	s.failures = append(s.failures, fmt.Sprintf(format, args...))
 }
 
-// goDeliver delivers an event in the background, counted until it is done.
-func (s *soak) goDeliver(ctx context.Context, p *pool, event string, payload []byte, done func(ok bool, exposed int)) {
+// goDeliver delivers an event in the background, counted until it is done. Lambda's queue may
+// hand an event to the function more than once even when it succeeds: a share of the events
+// is delivered a second time at once, and repeat told how that delivery went.
+func (s *soak) goDeliver(ctx context.Context, p *pool, event string, payload []byte, done func(ok bool, exposed int), repeat func(exposed int)) {
+	if u, _ := s.cfg.draw("repeat/" + p.name + "/" + event); u < s.cfg.repeats {
+		s.mu.Lock()
+		s.repeated++
+		s.mu.Unlock()
+		s.inflight.Add(1)
+		s.pending.Add(1)
+		go func() {
+			defer s.inflight.Done()
+			defer s.pending.Add(-1)
+			_, exposed := s.deliver(ctx, p, event+" (again)", payload)
+			if repeat != nil {
+				repeat(exposed)
+			}
+		}()
+	}
 	s.inflight.Add(1)
 	s.pending.Add(1)
 	go func() {
@@ -541,7 +566,7 @@ func (s *soak) dispatch(ctx context.Context) {
 			if ch, ok := s.videoDone[video]; ok && s.jobEnds[video] == 1 {
 				close(ch)
 			}
-		})
+		}, nil)
 	}
 }
 
@@ -652,12 +677,15 @@ func (s *soak) uploadOne(ctx context.Context, token string, up *upload) error {
 		return err
 	}
 	recorded := make(chan bool, 1)
-	s.goDeliver(ctx, s.onUpload, fmt.Sprintf("upload %d", up.n), created.Payload, func(ok bool, exposed int) {
+	exposed := func(n int) {
 		s.mu.Lock()
-		up.exposed = exposed
+		up.exposed += n
 		s.mu.Unlock()
+	}
+	s.goDeliver(ctx, s.onUpload, fmt.Sprintf("upload %d", up.n), created.Payload, func(ok bool, n int) {
+		exposed(n)
 		recorded <- ok
-	})
+	}, exposed)
 
 	switch {
 	case up.deleteEarly:
@@ -833,15 +861,16 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 			t.Errorf("upload %d (garbage %v): video %s ended %s (job %s): %s", up.n, up.garbage, up.videoID, v.Status, v.JobID, v.Error)
 		}
 		// One job per upload; none when it was deleted before its job was submitted. An
-		// attempt that died (on-upload no longer fails once its job is submitted) after it
-		// sent CreateJob, retried a minute later as Lambda does, is past MediaConvert's
-		// one-minute window for the job's idempotency token: the retry cannot find the job
-		// and submits another. That many more are counted, not failed.
+		// attempt that sent CreateJob and did not get to record the job (it died, or its
+		// update failed) leaves the record pending: a later delivery — Lambda's retry a
+		// minute later, or a repeat — is past MediaConvert's one-minute window for the
+		// job's idempotency token, cannot find the job, and submits another. That many more
+		// are counted, not failed.
 		switch n := len(jobs[up.videoID]); {
 		case n == 1, n == 0 && up.deleteEarly:
 		case n > 1 && n <= 1+up.exposed:
 			duplicates += n - 1
-			t.Logf("upload %d: video %s had %d jobs after %d attempts that died once they had sent CreateJob: %v", up.n, up.videoID, n, up.exposed, jobs[up.videoID])
+			t.Logf("upload %d: video %s had %d jobs after %d attempts that sent CreateJob and did not record the job: %v", up.n, up.videoID, n, up.exposed, jobs[up.videoID])
 		default:
 			t.Errorf("upload %d: video %s had %d transcoding jobs, want 1: %v", up.n, up.videoID, n, jobs[up.videoID])
 		}
@@ -924,7 +953,7 @@ func (s *soak) check(t *testing.T, ctx context.Context, plan []*upload) {
 	for _, d := range s.deadLetters {
 		t.Errorf("dead-lettered: %s %s after %d attempts: %s", d.Function, d.Event, d.Attempts, d.Response)
 	}
-	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records left pending or processing: none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run); jobs beyond one per upload: %d, each after an attempt that died once it had sent CreateJob",
+	t.Logf("invariants: %d uploads: %d ready, %d failed (not videos), %d deleted; records left pending or processing: none of %d (petu's idempotency is the record's conditional writes and the job's token: no in-progress state outlives the run); jobs beyond one per upload: %d, each after an attempt that sent CreateJob and did not record the job",
 		len(plan), ready, failed, deleted, ready+failed, duplicates)
 }
 
@@ -951,7 +980,7 @@ func (s *soak) figures(t *testing.T, total, drain time.Duration) {
 	for _, k := range slices.Sorted(maps.Keys(s.crashes)) {
 		t.Logf("  %s: %d", k, s.crashes[k])
 	}
-	t.Logf("retries of events: %v; API requests tried again: %d", s.retries, s.apiRetries)
+	t.Logf("retries of events: %v; events delivered twice: %d; API requests tried again: %d", s.retries, s.repeated, s.apiRetries)
 	t.Logf("dead-lettered: %d %v", len(s.deadLetters), s.deadLetters)
 	t.Logf("time: %v in all, %v to drain after the last upload", total.Round(time.Millisecond), drain.Round(time.Millisecond))
 }
