@@ -47,6 +47,10 @@ type MediaConvertOptions struct {
 	// Now is the server's clock: job and event times, token windows and job history. Nil
 	// means time.Now.
 	Now func() time.Time
+	// Duration is how long a job running by itself (see Buckets) stays PROGRESSING before
+	// it reads its input, as a real job transcodes for minutes; 0 means no wait. The wait is
+	// on the real clock, not Now.
+	Duration time.Duration
 }
 
 // JobRetention is how long after its creation a job that ended stays known to the server:
@@ -86,6 +90,7 @@ type MediaConvert struct {
 	pub     events.Publisher
 	buckets map[string]storage.Bucket
 	window  time.Duration
+	lasts   time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -150,6 +155,7 @@ func NewMediaConvert(opts *MediaConvertOptions) *MediaConvert {
 		pub:     o.Publisher,
 		buckets: o.Buckets,
 		window:  o.TokenWindow,
+		lasts:   o.Duration,
 		now:     o.Now,
 		jobs:    map[string]*mcJob{},
 		tokens:  map[string]tokenUse{},
@@ -571,6 +577,15 @@ func (s *MediaConvert) publish(e events.JobStateChange) {
 func (s *MediaConvert) run(ctx context.Context, id string) {
 	if err := s.Start(id); err != nil {
 		return // canceled before it started
+	}
+	if s.lasts > 0 {
+		t := time.NewTimer(s.lasts)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
 	}
 	s.mu.Lock()
 	settings := s.jobs[id].settings

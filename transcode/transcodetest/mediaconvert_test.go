@@ -334,3 +334,43 @@ func TestMediaConvertJobs(t *testing.T) {
 		t.Errorf("Jobs (-want +got):\n%s", diff)
 	}
 }
+
+// TestMediaConvertDuration checks that a job with a duration stays PROGRESSING, writing
+// nothing, until it is canceled.
+func TestMediaConvertDuration(t *testing.T) {
+	bucket := memstorage.New("media", nil)
+	if _, err := storage.PutBytes(t.Context(), bucket, "in/a.mp4", transcodetest.Clip(), nil); err != nil {
+		t.Fatal(err)
+	}
+	pub := make(publisher, 10)
+	srv := transcodetest.NewMediaConvert(&transcodetest.MediaConvertOptions{Buckets: map[string]storage.Bucket{"media": bucket}, Publisher: pub, Duration: time.Hour})
+	t.Cleanup(srv.Close)
+	in := validInput()
+	in.Settings = awsmediaconvert.Settings(&transcode.Job{
+		Input:      transcode.Object{Bucket: "media", Key: "in/a.mp4"},
+		Renditions: []transcode.Rendition{{Name: "-120p", Height: 120}},
+		Output:     transcode.Destination{Bucket: "media", Prefix: "out/"},
+	})
+	client := newClient(srv)
+	out, err := client.CreateJob(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-pub:
+		if jc, err := events.DecodeJobStateChange(e.Payload); err != nil || jc.Status != events.JobProgressing {
+			t.Fatalf("first event %+v, %v; want PROGRESSING", jc, err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no PROGRESSING event")
+	}
+	if _, err := client.CancelJob(t.Context(), &mediaconvert.CancelJobInput{Id: out.Job.Id}); err != nil {
+		t.Fatalf("CancelJob of a job in its duration: %v", err)
+	}
+	if jobs := srv.Jobs(); len(jobs) != 1 || jobs[0].State != transcode.StateCanceled {
+		t.Errorf("jobs %+v, want one CANCELED", jobs)
+	}
+	if _, err := bucket.Head(t.Context(), "out/a-120p.mp4"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("output of a job canceled in its duration: %v", err)
+	}
+}
