@@ -61,6 +61,7 @@ var (
 	// their ratios on a shorter clock. It must stay well above the SDK's own backoff between
 	// attempts at a request (up to a second or two), which is not scaled: two deliveries of
 	// an event a few SDK retries apart are well inside the token window in AWS.
+	soakJob    = flag.Float64("soak.job", 2, "TestSoak: how many minutes a transcoding job takes")
 	soakMinute = flag.Duration("soak.minute", 2*time.Second, "TestSoak: what stands for a minute in retry delays and MediaConvert's token window")
 )
 
@@ -89,9 +90,10 @@ func TestSoak(t *testing.T) {
 		uploads: *soakUploads, users: max(*soakUsers, 1), parallel: max(*soakParallel, 1),
 		instances: max(*soakInstances, 1), seed: seed, faults: *soakFaults, resets: *soakResets,
 		crashes: *soakCrashes, minute: *soakMinute, repeats: *soakRepeats,
+		job: time.Duration(*soakJob * float64(*soakMinute)),
 	}
-	t.Logf("soak: seed %d; replay with: go test ./petu/cmd/internal/awsapp -run TestSoak -soak.seed=%d -soak.uploads=%d -soak.users=%d -soak.parallel=%d -soak.instances=%d -soak.faults=%g -soak.resets=%g -soak.minute=%v",
-		seed, seed, cfg.uploads, cfg.users, cfg.parallel, cfg.instances, cfg.faults, cfg.resets, cfg.minute)
+	t.Logf("soak: seed %d; replay with: go test ./petu/cmd/internal/awsapp -run TestSoak -soak.seed=%d -soak.uploads=%d -soak.users=%d -soak.parallel=%d -soak.instances=%d -soak.faults=%g -soak.resets=%g -soak.repeats=%g -soak.minute=%v -soak.job=%g",
+		seed, seed, cfg.uploads, cfg.users, cfg.parallel, cfg.instances, cfg.faults, cfg.resets, cfg.repeats, cfg.minute, *soakJob)
 	t.Logf("emulator: %s", emulator)
 	dyn := tabletest.StartDynalite(t)
 	bins := buildFunctions(t)
@@ -112,6 +114,7 @@ type soakConfig struct {
 	faults, resets, repeats             float64
 	crashes                             int
 	minute                              time.Duration
+	job                                 time.Duration
 }
 
 // soak is the stack under faults, with what the run counts.
@@ -285,6 +288,7 @@ func startSoak(t *testing.T, ctx context.Context, cfg *soakConfig, dyn *tabletes
 		Publisher:   publisher(s.jobEvents),
 		Buckets:     map[string]storage.Bucket{uploadsBucket: s.uploads, mediaBucket: s.media},
 		TokenWindow: cfg.minute,
+		Duration:    cfg.job,
 	})
 	t.Cleanup(s.mc.Close)
 	videos, err := awsdynamodb.New[petu.Video](dyn.Client, videosTable, nil)
