@@ -461,10 +461,12 @@ func (s *soak) deliver(ctx context.Context, p *pool, event string, payload []byt
 		}
 		c := &invocation{fn: e.fn}
 		if u, x := s.cfg.draw("crash/"+p.name+"/"+event, attempt); attempt < 2 && u < s.crashP {
-			// on-upload makes four requests when all goes well, on-transcoded one or two.
-			reqs := 4
+			// When all goes well, on-upload makes five requests (HeadObject, PutItem,
+			// HeadObject, CreateJob, UpdateItem), on-transcoded one to three (UpdateItem,
+			// and DeleteObject of each redundant rendition).
+			reqs := 5
 			if p.name == "on-transcoded" {
-				reqs = 2
+				reqs = 3
 			}
 			c.crash, c.at, c.after = true, 1+int(x%uint64(reqs)), x>>32&1 == 1
 		}
