@@ -44,8 +44,11 @@
 // form stays valid after the video is deleted: posted again, it writes a new object, with a later
 // sequencer, which gets a new record and a job of its own and ends ready or failed like the first.
 //
-// OnTranscoded runs when a job ends. It marks the video ready with its renditions, duration and
-// thumbnail, or failed with the reason, under a condition that makes a repeat change nothing.
+// OnTranscoded runs when a job starts and when it ends. A job that starts is recorded on its video
+// if on-upload did not get to it (a retry of on-upload then finds it instead of submitting a
+// second job once MediaConvert has forgotten the token). A job that ends marks the video ready with
+// its renditions, duration and thumbnail, or failed with the reason, under a condition that makes
+// a repeat change nothing.
 //
 // # State
 //

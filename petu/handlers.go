@@ -124,11 +124,11 @@ func (a *App) upload(ctx context.Context, o events.ObjectEvent) error {
 		return nil // the job already ended, the video was deleted, or a later upload took over
 	}
 	if err != nil {
-		// The job is submitted, and its end finds the record whether or not it names the job
-		// (finish accepts a record without one), so the video is not lost. A retry would be:
-		// Lambda retries an asynchronous event a minute after it failed at the earliest, past
-		// MediaConvert's one-minute window for the job's idempotency token, so it would submit
-		// a second job. The video stays pending until its job ends.
+		// The job is submitted: its start records it (started) and its end finds the record
+		// whether or not it names the job (finish accepts a record without one), so the video
+		// is not lost. A retry would be: Lambda retries an asynchronous event a minute after it
+		// failed at the earliest, past MediaConvert's one-minute window for the job's
+		// idempotency token, so it could submit a second job.
 		log.WarnContext(ctx, "petu on-upload: could not record the job; its end will", slog.String("video", videoID), slog.String("job", jobID), slog.Any("error", err))
 		return nil
 	}
@@ -205,7 +205,8 @@ func sameUpload(seq string) table.Condition {
 
 // OnTranscoded handles "MediaConvert Job State Change" events: a complete job makes its video
 // ready with its renditions, duration and thumbnail; a failed or canceled one makes it failed
-// with the reason. Other states change nothing. The update is conditional on the video still
+// with the reason; a job that starts (PROGRESSING) is recorded on a video still pending without
+// one (see started). Other events change nothing. The update is conditional on the video still
 // waiting for this job, of the upload named in the job's metadata, so a repeat, or the end of a job
 // whose upload was replaced, changes nothing; outputs of a video deleted meanwhile are removed.
 func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct{}, error) {
@@ -246,10 +247,32 @@ func (a *App) OnTranscoded(ctx context.Context, payload json.RawMessage) (struct
 		result = Video{Status: StatusFailed, Error: fmt.Sprintf("transcoding failed (%d): %s", job.ErrorCode, job.ErrorMessage)}
 	case transcode.StateCanceled:
 		result = Video{Status: StatusFailed, Error: "transcoding canceled"}
+	case transcode.StateProgressing:
+		return struct{}{}, a.started(ctx, owner, videoID, upload, job.ID)
 	default:
 		return struct{}{}, nil
 	}
 	return struct{}{}, a.finish(ctx, owner, videoID, upload, job.ID, result)
+}
+
+// started records the job of a video's upload when the job starts, if on-upload has not: an
+// on-upload that died between submitting the job and recording it is retried by Lambda a minute
+// later at the earliest, past MediaConvert's one-minute window for the job's idempotency token,
+// and would submit a second job if it found the video still pending. MediaConvert's PROGRESSING
+// event, a few seconds after the submission, lets the retry find the job recorded.
+func (a *App) started(ctx context.Context, owner, videoID, upload, jobID string) error {
+	_, err := a.Videos.Update(ctx, videoKey(owner, videoID), []table.Change{
+		table.Set("status", StatusProcessing),
+		table.Set("job_id", jobID),
+		table.Set("updated_at", a.cfg.Now().UTC()),
+	}, &table.UpdateOptions{If: table.And(table.Equal("status", StatusPending), sameUpload(upload), table.NotExists("job_id"))})
+	if errors.Is(err, table.ErrConditionFailed) || errors.Is(err, table.ErrNotFound) {
+		return nil // recorded already, ended, deleted, or taken over by a later upload
+	}
+	if err != nil {
+		return fmt.Errorf("petu on-transcoded: record started job of %s: %w", videoID, err)
+	}
+	return nil
 }
 
 // completed reads the outputs of a complete job: each must be one the video's job spec names,

@@ -16,6 +16,7 @@ import (
 	"github.com/servous/servous/storage/memstorage"
 	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/memtable"
+	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/memtranscode"
 	"github.com/servous/servous/transcode/transcodetest"
 )
@@ -425,4 +426,63 @@ func TestRepeatedNotificationDuringDelete(t *testing.T) {
 	if v, err := l.record(); !errors.Is(err, table.ErrNotFound) {
 		t.Errorf("after the delete, on-upload left the record %+v (%v)", v, err)
 	}
+}
+
+// countingTranscoder counts the jobs submitted through it.
+type countingTranscoder struct {
+	transcode.Transcoder
+	submits int
+}
+
+func (c *countingTranscoder) Submit(ctx context.Context, job *transcode.Job) (string, error) {
+	c.submits++
+	return c.Transcoder.Submit(ctx, job)
+}
+
+// TestStartedJobRecorded fails on-upload's record of its job, as a function that dies right
+// after submitting it does: the job's PROGRESSING event records it, so that the notification's
+// retry — a minute later, past MediaConvert's window for the job's token — submits nothing.
+func TestStartedJobRecorded(t *testing.T) {
+	l := newLifecycle(t)
+	counting := &countingTranscoder{Transcoder: l.app.Transcoder}
+	deps := l.app.Deps
+	deps.Videos = &flakyUpdates{Table: l.videos, fail: 1}
+	deps.Transcoder = counting
+	app, err := petu.New(deps, petu.Config{UploadsBucket: "uploads", MediaBucket: "media", Provider: "accounts.google.com",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.app = app
+	notification := l.put(transcodetest.Clip(), "0A")
+	l.onUpload(notification)
+	l.mustRecord(petu.StatusPending)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var jobID string
+	for jobID == "" {
+		select {
+		case e := <-l.jobs:
+			j, err := events.DecodeJobStateChange(e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.Status == events.JobProgressing {
+				l.onTranscoded(e.Payload)
+				jobID = j.JobID
+			}
+		case <-ctx.Done():
+			t.Fatal("no PROGRESSING event")
+		}
+	}
+	if v := l.mustRecord(petu.StatusProcessing); v.JobID != jobID {
+		t.Errorf("the started job recorded is %q, want %s", v.JobID, jobID)
+	}
+	l.onUpload(notification) // Lambda's retry of the first delivery
+	if counting.submits != 1 {
+		t.Errorf("%d jobs submitted, want 1", counting.submits)
+	}
+	l.onTranscoded(l.end(jobID))
+	l.mustRecord(petu.StatusReady)
 }

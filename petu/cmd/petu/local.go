@@ -180,7 +180,7 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	}
 	l.OnTranscoded, err = l.Bus.Subscribe(memevents.Filter{
 		Source: events.SourceMediaConvert, Types: []string{events.DetailTypeJobStateChange},
-		Detail: `{"status": ["COMPLETE", "ERROR", "CANCELED"]}`,
+		Detail: `{"status": ["PROGRESSING", "COMPLETE", "ERROR", "CANCELED"]}`,
 	}, runtime.NewHandler(l.App.OnTranscoded, fnOpts), &memevents.SubscribeOptions{
 		Function: &runtime.LocalOptions{FunctionName: "petu-on-transcoded", Timeout: time.Minute},
 		Backoff:  cfg.Retry,
