@@ -543,8 +543,8 @@ func (s *soak) goDeliver(ctx context.Context, p *pool, event string, payload []b
 	}()
 }
 
-// dispatch plays EventBridge's rule for on-transcoded: each job's end (COMPLETE, ERROR,
-// CANCELED) invokes it asynchronously.
+// dispatch plays EventBridge's rule for on-transcoded, as the template writes it: each job's
+// start (PROGRESSING) and end (COMPLETE, ERROR, CANCELED) invokes it asynchronously.
 func (s *soak) dispatch(ctx context.Context) {
 	for {
 		var e events.Event
@@ -558,10 +558,14 @@ func (s *soak) dispatch(ctx context.Context) {
 			s.fail("undecodable job event: %v", err)
 			continue
 		}
+		video := state.UserMetadata["video"]
+		if state.Status == events.JobProgressing {
+			s.goDeliver(ctx, s.onTranscoded, "job "+state.JobID+" "+string(state.Status), e.Payload, nil, nil)
+			continue
+		}
 		if state.Status != events.JobComplete && state.Status != events.JobError && state.Status != events.JobCanceled {
 			continue
 		}
-		video := state.UserMetadata["video"]
 		s.mu.Lock()
 		s.received++
 		s.mu.Unlock()
