@@ -99,6 +99,30 @@ func TestConformanceUnderFaults(t *testing.T) {
 	tally.Check(t)
 }
 
+// TestConformanceMinIOUnderFaults runs the suite against MinIO with a tenth of the SDK's
+// requests throttled, failed, reset or delayed on the way.
+func TestConformanceMinIOUnderFaults(t *testing.T) {
+	sharedMinIO(t)
+	var tally faultproxy.Tally
+	storagetest.RunBucketTests(t, func(t *testing.T) storagetest.Target {
+		mio := sharedMinIO(t)
+		proxy := faultproxy.New(t, faultproxy.S3, mio.URL, &faultproxy.Options{
+			Seed:     faultproxy.TestSeed(t),
+			Rate:     0.1,
+			Eligible: suiteFaults,
+		})
+		tally.Watch(t, proxy)
+		client := mio.Client(func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(proxy.URL)
+			o.HTTPClient = proxy.Client()
+			o.Retryer = faultproxy.Retryer(faultAttempts)()
+		})
+		b := awss3.New(client, mio.NewBucket(t), nil)
+		return storagetest.Target{Bucket: b, HTTPClient: proxy.Client(), Departures: storagetest.MinIODepartures}
+	})
+	tally.Check(t)
+}
+
 // pipeSize is the size of the unseekable bodies: eight parts of the transfer manager's 8 MiB.
 const pipeSize = 64 << 20
 
@@ -137,9 +161,9 @@ func pipeBody(t *testing.T, seed uint64, partSize int, fail error) (io.Reader, s
 }
 
 // openUploads lists the bucket's multipart uploads, straight from the server.
-func openUploads(t *testing.T, srv *storagetest.S3Server, bucket string) []string {
+func openUploads(t *testing.T, client *s3.Client, bucket string) []string {
 	t.Helper()
-	out, err := srv.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	out, err := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		t.Fatalf("ListMultipartUploads: %v", err)
 	}
@@ -150,12 +174,35 @@ func openUploads(t *testing.T, srv *storagetest.S3Server, bucket string) []strin
 	return ids
 }
 
+// s3Peer is a server speaking S3's wire protocol that a fault proxy can sit in front of: the S3
+// test server or MinIO.
+type s3Peer struct {
+	url       string
+	client    func(optFns ...func(*s3.Options)) *s3.Client
+	newBucket func(t testing.TB) string
+}
+
+// s3Peers are the servers the fault tests run against, each started for the test that asks.
+var s3Peers = []struct {
+	name  string
+	start func(t *testing.T) s3Peer
+}{
+	{"s3server", func(t *testing.T) s3Peer {
+		srv := storagetest.NewS3Server(t, nil)
+		return s3Peer{srv.URL, srv.Client, srv.NewBucket}
+	}},
+	{"minio", func(t *testing.T) s3Peer {
+		mio := sharedMinIO(t)
+		return s3Peer{mio.URL, mio.Client, mio.NewBucket}
+	}},
+}
+
 func isPart(r *http.Request) bool {
 	return r.Method == http.MethodPut && r.URL.Query().Get("partNumber") != ""
 }
 
 // TestPutPipeUnderFaults puts 64 MB from a pipe while the parts meet resets and S3's 503 and
-// 500: the Put either completes with the body's bytes and multipart ETag, or fails and leaves
+// 500, on the S3 test server and on MinIO: the Put either completes with the body's bytes and multipart ETag, or fails and leaves
 // no object; either way no multipart upload stays open.
 func TestPutPipeUnderFaults(t *testing.T) {
 	const partSize = 8 << 20 // the transfer manager's default
@@ -217,59 +264,61 @@ func TestPutPipeUnderFaults(t *testing.T) {
 			wantErr: true,
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := storagetest.NewS3Server(t, nil)
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			opts := tc.opts(cancel)
-			opts.Seed = faultproxy.TestSeed(t)
-			proxy := faultproxy.New(t, faultproxy.S3, srv.URL, opts)
-			client := srv.Client(func(o *s3.Options) {
-				o.BaseEndpoint = aws.String(proxy.URL)
-				o.HTTPClient = proxy.Client()
-				o.Retryer = faultproxy.Retryer(tc.attempts)()
+		for _, peer := range s3Peers {
+			t.Run(tc.name+"/"+peer.name, func(t *testing.T) {
+				srv := peer.start(t)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				opts := tc.opts(cancel)
+				opts.Seed = faultproxy.TestSeed(t)
+				proxy := faultproxy.New(t, faultproxy.S3, srv.url, opts)
+				client := srv.client(func(o *s3.Options) {
+					o.BaseEndpoint = aws.String(proxy.URL)
+					o.HTTPClient = proxy.Client()
+					o.Retryer = faultproxy.Retryer(tc.attempts)()
+				})
+				bucket := srv.newBucket(t)
+				b := awss3.New(client, bucket, nil)
+				body, etag, sum := pipeBody(t, opts.Seed, partSize, tc.fail)
+				info, err := b.Put(ctx, "video.mp4", body, nil)
+				t.Logf("faults injected: %v; Put: %v", proxy.Counts(), err)
+				if open := openUploads(t, srv.client(), bucket); len(open) != 0 {
+					t.Errorf("multipart uploads left open: %v", open)
+				}
+				direct := awss3.New(srv.client(), bucket, nil)
+				if tc.wantErr {
+					if err == nil {
+						t.Fatalf("Put = %+v, want an error", info)
+					}
+					if tc.name == "canceled" && !errors.Is(err, context.Canceled) {
+						t.Errorf("Put = %v, want context.Canceled", err)
+					}
+					if tc.fail != nil && !errors.Is(err, tc.fail) {
+						t.Errorf("Put = %v, want the body's error", err)
+					}
+					if _, err := direct.Head(t.Context(), "video.mp4"); !errors.Is(err, storage.ErrNotFound) {
+						t.Errorf("Head after a failed Put = %v, want ErrNotFound", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Put: %v", err)
+				}
+				if info.Size != pipeSize || strings.Trim(info.ETag, `"`) != etag {
+					t.Errorf("Put = size %d, ETag %s; want %d, %s", info.Size, info.ETag, pipeSize, etag)
+				}
+				obj, err := direct.Get(t.Context(), "video.mp4", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer obj.Body.Close()
+				h := md5.New()
+				n, err := io.Copy(h, obj.Body)
+				if err != nil || n != pipeSize || !bytes.Equal(h.Sum(nil), sum[:]) || strings.Trim(obj.Info.ETag, `"`) != etag {
+					t.Errorf("stored object: %d bytes (%v), MD5 match %v, ETag %s; want %d bytes, ETag %s", n, err, bytes.Equal(h.Sum(nil), sum[:]), obj.Info.ETag, pipeSize, etag)
+				}
 			})
-			bucket := srv.NewBucket(t)
-			b := awss3.New(client, bucket, nil)
-			body, etag, sum := pipeBody(t, opts.Seed, partSize, tc.fail)
-			info, err := b.Put(ctx, "video.mp4", body, nil)
-			t.Logf("faults injected: %v; Put: %v", proxy.Counts(), err)
-			if open := openUploads(t, srv, bucket); len(open) != 0 {
-				t.Errorf("multipart uploads left open: %v", open)
-			}
-			direct := awss3.New(srv.Client(), bucket, nil)
-			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("Put = %+v, want an error", info)
-				}
-				if tc.name == "canceled" && !errors.Is(err, context.Canceled) {
-					t.Errorf("Put = %v, want context.Canceled", err)
-				}
-				if tc.fail != nil && !errors.Is(err, tc.fail) {
-					t.Errorf("Put = %v, want the body's error", err)
-				}
-				if _, err := direct.Head(t.Context(), "video.mp4"); !errors.Is(err, storage.ErrNotFound) {
-					t.Errorf("Head after a failed Put = %v, want ErrNotFound", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Put: %v", err)
-			}
-			if info.Size != pipeSize || strings.Trim(info.ETag, `"`) != etag {
-				t.Errorf("Put = size %d, ETag %s; want %d, %s", info.Size, info.ETag, pipeSize, etag)
-			}
-			obj, err := direct.Get(t.Context(), "video.mp4", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer obj.Body.Close()
-			h := md5.New()
-			n, err := io.Copy(h, obj.Body)
-			if err != nil || n != pipeSize || !bytes.Equal(h.Sum(nil), sum[:]) || strings.Trim(obj.Info.ETag, `"`) != etag {
-				t.Errorf("stored object: %d bytes (%v), MD5 match %v, ETag %s; want %d bytes, ETag %s", n, err, bytes.Equal(h.Sum(nil), sum[:]), obj.Info.ETag, pipeSize, etag)
-			}
-		})
+		}
 	}
 }
 
