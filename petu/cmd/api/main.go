@@ -1,5 +1,5 @@
 // Command api is petu's API as a Lambda function behind a Function URL: petu.App.API served
-// by servous's runtime/httpfn.
+// by servous's runtime/httpfn. It meters what it uses (see awsapp's Metering).
 //
 // Build it as Lambda runs it:
 //
@@ -15,21 +15,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/awscognito"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
+	"github.com/servous/servous/runtime"
 	"github.com/servous/servous/runtime/httpfn"
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/awsmediaconvert"
 )
 
 func main() {
-	app, err := awsapp.Load(context.Background(), "api", awsapp.Services{Identity: exchanger, Transcoder: transcoder})
+	m := cost.NewMeter(nil)
+	app, err := awsapp.Load(context.Background(), "api", awsapp.Services{Identity: exchanger, Transcoder: transcoder, Meter: m})
 	if err != nil {
 		slog.Error("petu api: init", slog.Any("error", err))
 		os.Exit(1)
 	}
-	httpfn.Start(app.API(), &httpfn.Options{Source: httpfn.FunctionURL})
+	httpfn.Start(app.API(), &httpfn.Options{
+		Source:  httpfn.FunctionURL,
+		Runtime: &runtime.Options{Middleware: awsapp.Metering(m)},
+	})
 }
 
 // exchanger is the Cognito identity pool. GetId and GetCredentialsForIdentity are unsigned: the

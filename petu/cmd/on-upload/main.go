@@ -1,5 +1,6 @@
 // Command on-upload is petu's on-upload Lambda function: the uploads bucket's notifications of
-// created objects invoke it (petu.App.OnUpload), started with servous's runtime.
+// created objects invoke it (petu.App.OnUpload), started with servous's runtime. It meters what
+// it uses (see awsapp's Metering).
 //
 // Build it as Lambda runs it:
 //
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 	"github.com/servous/servous/runtime"
 	"github.com/servous/servous/transcode"
@@ -21,12 +23,13 @@ import (
 )
 
 func main() {
-	app, err := awsapp.Load(context.Background(), "on-upload", awsapp.Services{Transcoder: transcoder})
+	m := cost.NewMeter(nil)
+	app, err := awsapp.Load(context.Background(), "on-upload", awsapp.Services{Transcoder: transcoder, Meter: m})
 	if err != nil {
 		slog.Error("petu on-upload: init", slog.Any("error", err))
 		os.Exit(1)
 	}
-	runtime.Start(app.OnUpload, nil)
+	runtime.Start(app.OnUpload, &runtime.Options{Middleware: awsapp.Metering(m)})
 }
 
 // transcoder is MediaConvert, as the template's role and queue say.

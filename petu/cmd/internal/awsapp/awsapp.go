@@ -8,6 +8,17 @@
 // configuration is made from the environment as Lambda sets it (see Config) rather than by
 // config.LoadDefaultConfig, whose shared config files, SSO, STS, sign-in and instance metadata
 // providers a function never uses and would carry.
+//
+// # Metering
+//
+// Each function meters what it uses in the units AWS bills (package cost): Services.Meter
+// counts its S3 requests, DynamoDB request units, MediaConvert output minutes and Cognito
+// exchanges, and the middleware of Metering its Lambda requests and GB-seconds. With
+// PETU_LOG_USAGE=true (the template's LogUsage parameter) each invocation logs what it used as
+// one JSON record (cost.LogUsage), which cost.ReadUsage sums from the functions' logs. It is off
+// by default: a record of some 500 bytes per invocation costs CloudWatch Logs' ingestion ($0.50
+// per GB in us-east-1, https://aws.amazon.com/cloudwatch/pricing/), about $0.25 a million
+// invocations, as much again as Lambda's $0.20 a million requests.
 package awsapp
 
 import (
@@ -23,9 +34,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/petu"
+	"github.com/servous/servous/runtime"
+	"github.com/servous/servous/storage"
 	"github.com/servous/servous/storage/awss3"
+	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/awsdynamodb"
 	"github.com/servous/servous/transcode"
 )
@@ -42,6 +57,7 @@ const (
 	EnvMediaQueue     = "MEDIACONVERT_QUEUE"    // the MediaConvert queue; empty for Default
 	EnvS3PathStyle    = "S3_PATH_STYLE"         // "true" for path-style S3 URLs
 	EnvMaxUploadBytes = "MAX_UPLOAD_BYTES"      // the upload size limit; empty for petu's default
+	EnvLogUsage       = "PETU_LOG_USAGE"        // "true" to log each invocation's metered usage
 )
 
 // Env is what the functions' environment variables say, checked.
@@ -61,6 +77,10 @@ type Services struct {
 	Identity func(cfg aws.Config, env *Env) identity.Exchanger
 	// Transcoder is AWS Elemental MediaConvert (the API, on-upload).
 	Transcoder func(cfg aws.Config, env *Env) transcode.Transcoder
+	// Meter, when set, meters every call the app makes: the buckets' S3 requests, the table's
+	// request units, the transcoder's output minutes (at a Get that finds a job complete) and
+	// the identity pool's exchanges.
+	Meter *cost.Meter
 }
 
 // Load reads the environment and returns the app over the AWS adapters, for the function named
@@ -75,28 +95,43 @@ func Load(ctx context.Context, function string, svc Services) (*petu.App, error)
 	if err != nil {
 		return nil, err
 	}
+	// The adapters ask for and report what they use only with an OnCall; without a meter they
+	// send the requests they always did.
+	var (
+		storageCall func(context.Context, storage.Call)
+		tableCall   func(context.Context, table.Call)
+	)
+	if m := svc.Meter; m != nil {
+		storageCall, tableCall = m.StorageCall, m.TableCall
+	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = env.S3PathStyle
 		o.BaseEndpoint = Endpoint("S3")
 	})
-	table, err := awsdynamodb.New[petu.Video](dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	videos, err := awsdynamodb.New[petu.Video](dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = Endpoint("DYNAMODB")
-	}), env.VideosTable, nil)
+	}), env.VideosTable, &awsdynamodb.Options{OnCall: tableCall})
 	if err != nil {
 		return nil, err
 	}
 	deps := petu.Deps{
-		Uploads:    awss3.New(s3c, env.UploadsBucket, nil),
-		Media:      awss3.New(s3c, env.MediaBucket, nil),
-		Videos:     table,
+		Uploads:    awss3.New(s3c, env.UploadsBucket, &awss3.Options{OnCall: storageCall}),
+		Media:      awss3.New(s3c, env.MediaBucket, &awss3.Options{OnCall: storageCall}),
+		Videos:     videos,
 		Identity:   notGranted{function, "Amazon Cognito"},
 		Transcoder: notGranted{function, "AWS Elemental MediaConvert"},
 	}
 	if svc.Identity != nil {
 		deps.Identity = svc.Identity(cfg, env)
+		if svc.Meter != nil {
+			deps.Identity = cost.Exchanger(deps.Identity, svc.Meter)
+		}
 	}
 	if svc.Transcoder != nil {
 		deps.Transcoder = svc.Transcoder(cfg, env)
+		if svc.Meter != nil {
+			deps.Transcoder = cost.Transcoder(deps.Transcoder, svc.Meter)
+		}
 	}
 	return petu.New(deps, petu.Config{
 		UploadsBucket: env.UploadsBucket,
@@ -105,6 +140,22 @@ func Load(ctx context.Context, function string, svc Services) (*petu.App, error)
 		MaxUploadSize: env.MaxUploadBytes,
 	})
 }
+
+// Metering returns the runtime middleware that meters a function's invocations in m
+// (cost.Lambda: a request, the GB-seconds, the INIT phase, for the function Lambda names in
+// AWS_LAMBDA_FUNCTION_NAME with the memory of AWS_LAMBDA_FUNCTION_MEMORY_SIZE) and, when
+// PETU_LOG_USAGE is "true", logs after each invocation what m metered during it
+// (cost.LogUsage), to Lambda's log stream. Pass it as runtime.Options.Middleware.
+func Metering(m *cost.Meter) []runtime.Middleware {
+	meter := cost.Lambda(m, cost.Function{})
+	if !LogUsage() {
+		return []runtime.Middleware{meter}
+	}
+	return []runtime.Middleware{cost.LogUsage(m, nil), meter}
+}
+
+// LogUsage reports whether PETU_LOG_USAGE turns the logging of usage on.
+func LogUsage() bool { return os.Getenv(EnvLogUsage) == "true" }
 
 // readEnv reads petu's variables: those of the services svc builds are required only then.
 func readEnv(svc Services) (*Env, error) {

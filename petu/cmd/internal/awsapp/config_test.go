@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 )
@@ -104,6 +105,16 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want[fn.name]) {
 			t.Errorf("%s links the clients %v, want %v", fn.name, got, want[fn.name])
+		}
+	}
+}
+
+// TestMetering checks that PETU_LOG_USAGE turns the usage records on, and only "true" does.
+func TestMetering(t *testing.T) {
+	for v, want := range map[string]int{"": 1, "false": 1, "1": 1, "true": 2} {
+		t.Setenv(awsapp.EnvLogUsage, v)
+		if got := len(awsapp.Metering(cost.NewMeter(nil))); got != want {
+			t.Errorf("%s=%q: %d middleware, want %d", awsapp.EnvLogUsage, v, got, want)
 		}
 	}
 }
