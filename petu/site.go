@@ -18,6 +18,9 @@ type SiteConfig struct {
 	// API is the API's base URL; empty when the site and the API share an origin.
 	API    string     `json:"api"`
 	SignIn SignInInfo `json:"signIn"`
+	// Costs, when set, is the URL of a JSON document of what the run has cost on AWS, which the
+	// site shows beside each ready video: the local command serves one; a deployment does not.
+	Costs string `json:"costs,omitempty"`
 }
 
 // SignInInfo tells the site how to sign users in.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/petu"
 	"github.com/servous/servous/storage"
 )
@@ -23,6 +24,11 @@ func runDemo(ctx context.Context, out io.Writer, base string, l *local) error {
 	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
 	defer cancel()
 	c := &client{base: base, http: &http.Client{Timeout: 30 * time.Second}}
+	// The site's publication is the deployment's, not the upload's: the projection leaves it out.
+	var before cost.Usage
+	if l.Costs != nil {
+		before = l.Costs.all.Usage()
+	}
 
 	if err := c.do(ctx, http.MethodPost, "/auth/token", map[string]string{"name": "demo"}, &struct {
 		Token *string `json:"token"`
@@ -64,7 +70,13 @@ func runDemo(ctx context.Context, out io.Writer, base string, l *local) error {
 		case err != nil:
 			return err
 		case v.Status == petu.StatusReady || v.Status == petu.StatusFailed:
-			return report(ctx, out, c, &v)
+			if err := report(ctx, out, c, &v); err != nil {
+				return err
+			}
+			if l.Costs != nil {
+				printCosts(out, l.Costs, before, v.ID)
+			}
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -163,4 +175,31 @@ func (c *client) fetch(ctx context.Context, url string) (int64, error) {
 		err = fmt.Errorf("GET: %s", res.Status)
 	}
 	return n, err
+}
+
+// printCosts prints what the demo's upload cost on AWS's prices since before (sign-in, upload,
+// transcode, polling the API, fetching the renditions), by service, the video's share, and what a
+// thousand such uploads would cost.
+func printCosts(out io.Writer, ms *meters, before cost.Usage, videoID string) {
+	prices := cost.USEast1()
+	r := ms.all.Usage().Sub(before).Report(prices)
+	fmt.Fprintf(out, "\nwhat this upload would cost on AWS (%s, on-demand prices of %s, no free tier),\n", r.Region, r.AsOf)
+	fmt.Fprintf(out, "from sign-in to fetching its renditions (publishing the site is left out):\n")
+	for _, s := range r.Services {
+		fmt.Fprintf(out, "  %-18s $%.8f\n", s.Service, s.Cost)
+	}
+	fmt.Fprintf(out, "  %-18s $%.8f\n", "total", r.Total)
+	fmt.Fprintf(out, "  %-18s $%.8f a month, for the bytes left stored\n", "idle", r.IdlePerMonth)
+	if v, ok := ms.costs(prices).Videos[videoID]; ok {
+		fmt.Fprintf(out, "\nvideo %s: upload $%.8f, transcode $%.8f, playback $%.8f, storage $%.8f a month\n",
+			videoID, v.Upload, v.Transcode, v.Playback, v.Storage)
+	}
+	fmt.Fprintf(out, "\nin detail:\n%s", r)
+	k := r.PerRuns(1000)
+	fmt.Fprintf(out, "\n1,000 uploads like this one (sign-in, upload, transcode, play):\n")
+	for _, s := range k.Services {
+		fmt.Fprintf(out, "  %-18s $%.4f\n", s.Service, s.Cost)
+	}
+	fmt.Fprintf(out, "  %-18s $%.4f\n", "total", k.Total)
+	fmt.Fprintf(out, "  %-18s $%.4f a month, for the bytes left stored\n", "idle", k.IdlePerMonth)
 }

@@ -12,13 +12,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/events/memevents"
+	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/memidentity"
 	"github.com/servous/servous/petu"
 	"github.com/servous/servous/runtime"
 	"github.com/servous/servous/storage"
 	"github.com/servous/servous/storage/memstorage"
+	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/memtable"
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/ffmpeg"
@@ -54,6 +57,8 @@ type config struct {
 	Metrics io.Writer
 	// Limits bound slow and idle connections; zero means defaultLimits.
 	Limits limits
+	// NoCosts turns off metering what the run would cost on AWS (GET /costs, -demo's report).
+	NoCosts bool
 }
 
 // local is the whole app on the in-memory adapters, in one process.
@@ -71,6 +76,8 @@ type local struct {
 	TranscoderName string
 	// OnUpload and OnTranscoded are the event subscriptions, with their dead-letter queues.
 	OnUpload, OnTranscoded *memevents.Subscription
+	// Costs meters every block as AWS would bill it; nil when the config turns it off.
+	Costs *meters
 
 	provider string
 	limits   limits
@@ -89,6 +96,12 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	}
 	base := strings.TrimSuffix(cfg.BaseURL, "/")
 	l := &local{limits: cfg.Limits.orDefault()}
+	var onStorage func(context.Context, storage.Call)
+	var onTable func(context.Context, table.Call)
+	if !cfg.NoCosts {
+		l.Costs = newMeters()
+		onStorage, onTable = l.Costs.storageCall, l.Costs.tableCall
+	}
 	l.Bus = memevents.New(cfg.Bus)
 	l.closers = append(l.closers, l.Bus.Close)
 
@@ -109,8 +122,13 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	if err != nil {
 		return nil, err
 	}
+	var exchanger identity.Exchanger = l.Pool
+	if l.Costs != nil {
+		exchanger = cost.Exchanger(l.Pool, l.Costs.all)
+	}
 
-	l.Site = memstorage.New(siteBucket, &memstorage.Options{BaseURL: base + "/s3/" + siteBucket})
+	// The site bucket is metered too: in AWS, browsers load the site from it.
+	l.Site = memstorage.New(siteBucket, &memstorage.Options{BaseURL: base + "/s3/" + siteBucket, OnCall: onStorage})
 	l.Uploads = memstorage.New(uploadsBucket, &memstorage.Options{
 		BaseURL:   base + "/s3/" + uploadsBucket,
 		Authority: l.Pool,
@@ -118,9 +136,10 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 		OnPublishError: func(err error) {
 			cfg.Logger.Error("petu: uploads bucket could not publish an event", slog.Any("error", err))
 		},
+		OnCall: onStorage,
 	})
-	l.Media = memstorage.New(mediaBucket, &memstorage.Options{BaseURL: base + "/s3/" + mediaBucket})
-	l.Videos, err = memtable.New[petu.Video](videosTable, nil)
+	l.Media = memstorage.New(mediaBucket, &memstorage.Options{BaseURL: base + "/s3/" + mediaBucket, OnCall: onStorage})
+	l.Videos, err = memtable.New[petu.Video](videosTable, &memtable.Options{OnCall: onTable})
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +175,15 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 		return nil, fmt.Errorf("petu: unknown transcoder %q", cfg.Transcoder)
 	}
 
+	tr := l.Transcoder
+	if l.Costs != nil {
+		// petu learns of a job's end from its event, metered in on-transcoded's middleware;
+		// this meters a Get of a complete job, should anything make one.
+		tr = cost.Transcoder(tr, l.Costs.all)
+	}
 	l.App, err = petu.New(petu.Deps{
 		Uploads: l.Uploads, Media: l.Media, Videos: l.Videos,
-		Identity: l.Pool, Transcoder: l.Transcoder,
+		Identity: exchanger, Transcoder: tr,
 	}, petu.Config{
 		UploadsBucket: uploadsBucket, MediaBucket: mediaBucket, Provider: l.provider,
 		MaxUploadSize: cfg.MaxUploadSize, Logger: cfg.Logger,
@@ -168,11 +193,18 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	}
 
 	// The functions' metrics go where their logs go; in Lambda they go to stdout, for CloudWatch.
-	fnOpts := &runtime.Options{Logger: cfg.Logger, Metrics: &runtime.MetricsOptions{Writer: cfg.Metrics}}
+	fnOpts := func(mw ...runtime.Middleware) *runtime.Options {
+		return &runtime.Options{Logger: cfg.Logger, Metrics: &runtime.MetricsOptions{Writer: cfg.Metrics}, Middleware: mw}
+	}
+	var onUploadMW, onTranscodedMW []runtime.Middleware
+	if l.Costs != nil {
+		onUploadMW = append(onUploadMW, l.Costs.function(onUploadFunction, phaseUpload, uploadVideo))
+		onTranscodedMW = append(onTranscodedMW, l.Costs.function(onTranscodedFunction, phaseTranscode, l.Costs.transcodedVideo))
+	}
 	l.OnUpload, err = l.Bus.Subscribe(memevents.Filter{
 		Source: events.SourceS3, Types: []string{"ObjectCreated:*"}, Bucket: uploadsBucket, Prefix: petu.UploadPrefix,
-	}, runtime.NewHandler(l.App.OnUpload, fnOpts), &memevents.SubscribeOptions{
-		Function: &runtime.LocalOptions{FunctionName: "petu-on-upload", Timeout: time.Minute},
+	}, runtime.NewHandler(l.App.OnUpload, fnOpts(onUploadMW...)), &memevents.SubscribeOptions{
+		Function: &runtime.LocalOptions{FunctionName: onUploadFunction, Timeout: time.Minute},
 		Backoff:  cfg.Retry,
 	})
 	if err != nil {
@@ -181,17 +213,19 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 	l.OnTranscoded, err = l.Bus.Subscribe(memevents.Filter{
 		Source: events.SourceMediaConvert, Types: []string{events.DetailTypeJobStateChange},
 		Detail: `{"status": ["PROGRESSING", "COMPLETE", "ERROR", "CANCELED"]}`,
-	}, runtime.NewHandler(l.App.OnTranscoded, fnOpts), &memevents.SubscribeOptions{
-		Function: &runtime.LocalOptions{FunctionName: "petu-on-transcoded", Timeout: time.Minute},
+	}, runtime.NewHandler(l.App.OnTranscoded, fnOpts(onTranscodedMW...)), &memevents.SubscribeOptions{
+		Function: &runtime.LocalOptions{FunctionName: onTranscodedFunction, Timeout: time.Minute},
 		Backoff:  cfg.Retry,
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	err = petu.PublishSite(ctx, l.Site, petu.SiteConfig{
-		SignIn: petu.SignInInfo{Provider: "local", TokenURL: "auth/token"},
-	})
+	site := petu.SiteConfig{SignIn: petu.SignInInfo{Provider: "local", TokenURL: "auth/token"}}
+	if l.Costs != nil {
+		site.Costs = "costs"
+	}
+	err = petu.PublishSite(ctx, l.Site, site)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +252,13 @@ func (l *local) Close() error {
 // local sign-in, and the buckets' signed URLs and upload forms.
 func (l *local) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/", l.App.API())
+	if l.Costs != nil {
+		mux.Handle("/api/", l.Costs.api(l.App.API()))
+		// What the run has cost so far on AWS; the site shows it when its config names it.
+		mux.Handle("/costs", l.Costs.costsHandler())
+	} else {
+		mux.Handle("/api/", l.App.API())
+	}
 	// The local stand-in for Google's sign-in: a name in, an ID token out. It answers other
 	// methods 405 itself.
 	mux.Handle("/auth/token", l.Issuer.SignInHandler(audience))
