@@ -10,6 +10,8 @@ const state = {
   awaiting: new Map(),
   // The video whose progress the upload form shows.
   uploaded: '',
+  // What the run has cost on AWS, when the site's config names where to ask (a local run).
+  costs: null,
 };
 
 // awaitListing is how long the list keeps looking for a finished upload that it does not show.
@@ -181,6 +183,43 @@ function describe(v) {
   return new Date(v.createdAt).toLocaleString();
 }
 
+// usd formats a small amount of US dollars with three significant digits: $0.00512.
+function usd(x) {
+  if (!(x > 0)) return '$0';
+  if (x < 0.000001) return '<$0.000001';
+  if (x >= 1) return '$' + x.toFixed(2);
+  return '$' + x.toPrecision(3).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+// describeCost says what a ready video cost on AWS, or '' when the costs are not known.
+function describeCost(v) {
+  const c = state.costs && state.costs.videos && state.costs.videos[v.id];
+  if (!c || v.status !== 'ready') return '';
+  let s = 'On AWS: upload ' + usd(c.upload) + ' · transcode ' + usd(c.transcode) +
+    ' · storage ' + usd(c.storagePerMonth) + '/month';
+  if (c.playback > 0) s += ' · playback ' + usd(c.playback);
+  return s;
+}
+
+function renderCosts() {
+  const c = state.costs;
+  $('costs').hidden = !c;
+  if (!c) return;
+  $('costs-total').textContent = usd(c.total);
+  $('costs-idle').textContent = usd(c.idlePerMonth);
+  $('costs-includes').textContent = c.includes || '';
+}
+
+// loadCosts fetches what the run has cost, where the config says; a deployment names no such
+// document, and then the page shows no costs. Costs are extra: failing to get them is silent.
+async function loadCosts() {
+  if (!state.config.costs) return;
+  try {
+    const res = await fetch(state.config.costs, { cache: 'no-store' });
+    if (res.ok) state.costs = await res.json();
+  } catch (_) { /* keep the last figures */ }
+}
+
 function render() {
   const list = $('videos');
   list.replaceChildren();
@@ -195,6 +234,9 @@ function render() {
     st.textContent = v.status;
     st.classList.add(v.status);
     li.querySelector('.detail').textContent = describe(v);
+    const cost = li.querySelector('.cost');
+    cost.textContent = describeCost(v);
+    cost.hidden = cost.textContent === '';
     if (v.thumbnailUrl) li.querySelector('.thumb').src = v.thumbnailUrl;
     const play = li.querySelector('.play');
     play.hidden = v.status !== 'ready';
@@ -203,6 +245,7 @@ function render() {
     list.appendChild(li);
   }
   $('more').hidden = !state.next;
+  renderCosts();
 }
 
 async function refresh() {
@@ -210,6 +253,8 @@ async function refresh() {
   if (!state.token) return;
   try {
     const page = await api('GET', '/api/videos');
+    // After the list, so a video listed ready has its transcoding in the figures.
+    await loadCosts();
     state.videos = page.videos;
     state.next = page.next || '';
     const now = Date.now();

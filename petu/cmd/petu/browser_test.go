@@ -119,6 +119,22 @@ func TestBrowser(t *testing.T) {
 	if it.Name != "clip.mp4" || !strings.Contains(it.Detail, "480p") || !strings.Contains(it.Detail, "720p") {
 		t.Errorf("list item: name %q, detail %q; want clip.mp4 with 720p and 480p", it.Name, it.Detail)
 	}
+	// The local run meters what AWS would bill: the ready video shows what its upload, transcode
+	// and storage cost, and the page the total since the run started.
+	type costs struct{ Item, Total string }
+	shown := must(t, ctx, "costs shown", chromedp.Poll[costs](`(() => {
+		const c = document.querySelector('#videos li.video .cost'), total = document.getElementById('costs');
+		if (!c || c.hidden || total.hidden) return null;
+		return { Item: c.textContent, Total: document.getElementById('costs-total').textContent };
+	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	t.Logf("cost shown: %q; total %q", shown.Item, shown.Total)
+	itemCost := regexp.MustCompile(`^On AWS: upload \$0\.\d+ · transcode \$0\.\d+ · storage \$0\.\d+/month`)
+	if !itemCost.MatchString(shown.Item) {
+		t.Errorf("the ready video's cost reads %q, want %s", shown.Item, itemCost)
+	}
+	if !regexp.MustCompile(`^\$0\.\d+$`).MatchString(shown.Total) {
+		t.Errorf("the total reads %q, want a dollar amount above zero", shown.Total)
+	}
 	// Once its video is ready, the upload form lets go of it.
 	do("upload form cleared", chromedp.WaitNotVisible(chromedp.ID("progress")))
 

@@ -19,7 +19,7 @@ func TestLoopbackRefusesOtherHosts(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, pw, "127.0.0.1:0", "mem", false, false)
+		done <- run(ctx, pw, "127.0.0.1:0", "mem", false, false, true)
 		pw.Close()
 	}()
 	t.Cleanup(func() {

@@ -4,7 +4,8 @@
 //
 //	go run ./petu/cmd/petu            # serve http://localhost:8080
 //	go run ./petu/cmd/petu -addr :9000
-//	go run ./petu/cmd/petu -demo      # run one video through the pipeline, print it, exit
+//	go run ./petu/cmd/petu -demo      # run one video through the pipeline, print it and its cost, exit
+//	go run ./petu/cmd/petu -costs=false  # without metering what the run would cost on AWS
 //
 // It transcodes with ffmpeg when ffmpeg is on PATH and simulates transcoding with memtranscode
 // otherwise, and says which.
@@ -36,17 +37,18 @@ func main() {
 	demo := flag.Bool("demo", false, "run a sample video through the pipeline, print the result and exit")
 	transcoder := flag.String("transcoder", "", `"ffmpeg", "mem", or empty for ffmpeg when it is on PATH`)
 	verbose := flag.Bool("v", false, "log every function invocation")
+	costs := flag.Bool("costs", true, "meter what the run would cost on AWS: GET /costs, shown on the site and after -demo")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, *addr, *transcoder, *demo, *verbose); err != nil {
+	if err := run(ctx, os.Stdout, *addr, *transcoder, *demo, *verbose, *costs); err != nil {
 		fmt.Fprintln(os.Stderr, "petu:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verbose bool) error {
+func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verbose, costs bool) error {
 	level := slog.LevelWarn
 	if verbose {
 		level = slog.LevelInfo
@@ -58,7 +60,7 @@ func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verb
 		return err
 	}
 	base := "http://" + reachable(ln.Addr().(*net.TCPAddr))
-	cfg := config{BaseURL: base, Transcoder: transcoder, Logger: logger}
+	cfg := config{BaseURL: base, Transcoder: transcoder, Logger: logger, NoCosts: !costs}
 	if verbose {
 		cfg.Metrics = os.Stderr
 	}
@@ -86,6 +88,9 @@ func run(ctx context.Context, out io.Writer, addr, transcoder string, demo, verb
 	fmt.Fprintf(out, "  table     %s (memtable)\n", videosTable)
 	fmt.Fprintf(out, "  events    memevents: %s → on-upload, job state change → on-transcoded\n", uploadsBucket)
 	fmt.Fprintf(out, "  transcode %s\n", l.TranscoderName)
+	if l.Costs != nil {
+		fmt.Fprintf(out, "  costs     %s/costs: what the run would cost on AWS (us-east-1 prices)\n", base)
+	}
 	warnIfExposed(out, ln.Addr().(*net.TCPAddr))
 
 	if demo {

@@ -147,10 +147,11 @@ func watchJobs(t testing.TB, l *local, want int) *jobWatch {
 
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), &out, "127.0.0.1:0", "mem", true, false); err != nil {
+	if err := run(t.Context(), &out, "127.0.0.1:0", "mem", true, false, true); err != nil {
 		t.Fatalf("run -demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"transcode memtranscode", "uploaded 78858 bytes", `"status": "ready"`, "360p", "is ready"} {
+	for _, want := range []string{"transcode memtranscode", "uploaded 78858 bytes", `"status": "ready"`, "360p", "is ready",
+		"what this upload would cost on AWS", "mediaconvert", "1,000 uploads like this one", "a month, for the bytes left stored"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
@@ -161,7 +162,7 @@ func TestDemo(t *testing.T) {
 func TestDemoFFmpeg(t *testing.T) {
 	requireFFmpeg(t)
 	var out bytes.Buffer
-	if err := run(t.Context(), &out, "127.0.0.1:0", "ffmpeg", true, false); err != nil {
+	if err := run(t.Context(), &out, "127.0.0.1:0", "ffmpeg", true, false, true); err != nil {
 		t.Fatalf("run -demo: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"transcode ffmpeg", `"status": "ready"`, `"width": 640`, `"height": 360`, `"durationMs": 2`, "is ready"} {
