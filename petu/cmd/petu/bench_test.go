@@ -19,11 +19,23 @@ import (
 
 // BenchmarkPipeline measures the in-memory pipeline from upload to ready: b.N uploads from 8
 // users at once, each timed from the start of its upload (form request included) to the
-// completion event's record update. It reports uploads per second and the p50 and p99 latency.
+// completion event's record update. It reports uploads per second and the p50 and p99 latency,
+// with metering what the run would cost on AWS on (the default) and off, in the same run, so
+// that the two compare under the same load of the machine:
 //
-//	go test -run '^$' -bench Pipeline -benchtime 2000x ./petu/cmd/petu
+//	go test -run '^$' -bench Pipeline -benchtime 2000x -count 3 ./petu/cmd/petu
 func BenchmarkPipeline(b *testing.B) {
-	l, base := startLocal(b, config{})
+	for _, costs := range []bool{true, false} {
+		name := "costs=on"
+		if !costs {
+			name = "costs=off"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkPipeline(b, config{NoCosts: !costs}) })
+	}
+}
+
+func benchmarkPipeline(b *testing.B, cfg config) {
+	l, base := startLocal(b, cfg)
 	var mu sync.Mutex
 	started := map[string]time.Time{}
 	var latencies []time.Duration
