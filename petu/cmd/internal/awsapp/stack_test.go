@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/servous/servous/cost"
 	"github.com/servous/servous/events"
 	"github.com/servous/servous/identity/identitytest"
 	"github.com/servous/servous/identity/memidentity"
@@ -56,6 +58,7 @@ const (
 	audience      = "petu-client-id.apps.googleusercontent.com"
 	mediaRole     = "arn:aws:iam::111122223333:role/petu-mediaconvert"
 	region        = "us-east-1"
+	memoryMB      = 256 // the functions' memory, as the template's Globals give it
 )
 
 // The functions as the template deploys them, by package.
@@ -85,6 +88,11 @@ type stack struct {
 	jobEvents <-chan events.Event
 	// calls notes the AWS calls each function made; nil in memory.
 	calls *callLog
+	// fns are the functions under the emulator, and mc the MediaConvert server; nil in memory.
+	fns map[string]*runtimetest.Function
+	mc  *transcodetest.MediaConvert
+	// completed are the COMPLETE events of the jobs, as the transcoder sent them.
+	completed []events.JobStateChange
 }
 
 // publisher is an events.Publisher handing events to a channel, for the test to deliver as
@@ -134,6 +142,7 @@ func TestStack(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the stack on AWS's wire protocol ended otherwise than the in-memory one (-memory +aws):\n%s", diff)
 	}
+	checkMetering(t, aws)
 
 	// Every call a function made is one its policy in the template allows.
 	fns := templateFunctions(t, loadTemplate(t))
@@ -231,17 +240,19 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 
 	// The functions reach S3, DynamoDB and MediaConvert through proxies that note which
 	// function made which call, for the check against the template's policies.
-	calls := &callLog{seen: map[string]map[string]bool{}}
+	calls := newCallLog()
 	env := map[string]string{
 		"AWS_REGION":                        region,
 		"AWS_ACCESS_KEY_ID":                 s3srv.Credentials.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":             s3srv.Credentials.SecretAccessKey,
-		"AWS_ENDPOINT_URL_S3":               calls.proxy(t, s3srv.URL, s3Actions),
-		"AWS_ENDPOINT_URL_DYNAMODB":         calls.proxy(t, dyn.Endpoint, dynamoDBActions),
+		"AWS_ENDPOINT_URL_S3":               calls.proxy(t, s3srv.URL, s3Actions, calls.s3Request),
+		"AWS_ENDPOINT_URL_DYNAMODB":         calls.proxy(t, dyn.Endpoint, dynamoDBActions, calls.dynamoDBResponse),
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY": cognitoSrv.URL,
-		"AWS_ENDPOINT_URL_MEDIACONVERT":     calls.proxy(t, mc.URL, mediaConvertActions),
+		"AWS_ENDPOINT_URL_MEDIACONVERT":     calls.proxy(t, mc.URL, mediaConvertActions, nil),
 		"AWS_EC2_METADATA_DISABLED":         "true",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":       "30",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":   fmt.Sprint(memoryMB),
+		awsapp.EnvLogUsage:                  "true",
 		awsapp.EnvUploadsBucket:             uploadsBucket,
 		awsapp.EnvMediaBucket:               mediaBucket,
 		awsapp.EnvVideosTable:               videosTable,
@@ -273,8 +284,8 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 		}
 	})
 	return &stack{
-		calls: calls,
-		api:   fns["api"], onUpload: fns["on-upload"], onTranscoded: fns["on-transcoded"],
+		calls: calls, fns: fns, mc: mc,
+		api: fns["api"], onUpload: fns["on-upload"], onTranscoded: fns["on-transcoded"],
 		client:  s3srv.HTTPClient(),
 		uploads: uploads, media: media, videos: videos,
 		jobEvents: jobs,
@@ -548,6 +559,9 @@ func jobEnd(t *testing.T, ctx context.Context, s *stack, id string) (events.Even
 		if state.JobID != id {
 			t.Fatalf("event of job %s, want %s", state.JobID, id)
 		}
+		if state.Status == events.JobComplete {
+			s.completed = append(s.completed, state)
+		}
 		if state.Status == events.JobComplete || state.Status == events.JobError || state.Status == events.JobCanceled {
 			return e, state
 		}
@@ -725,13 +739,35 @@ func (c *apiClient) do(method, path string, in any, wantStatus int, out any) {
 type callLog struct {
 	mu   sync.Mutex
 	seen map[string]map[string]bool
+	// s3 counts each function's S3 requests by price class (a cost.UnitS3… unit), dynamoDB
+	// sums the capacity DynamoDB's answers to it say it consumed.
+	s3       map[string]map[string]int
+	dynamoDB map[string]*capacity
+}
+
+// capacity is what DynamoDB's answers to a function say it consumed.
+type capacity struct {
+	// Read and Write sum the CapacityUnits of the answers' ConsumedCapacity.
+	Read, Write float64
+	// Refused counts the conditional writes refused (ConditionalCheckFailedException),
+	// whose answers carry no ConsumedCapacity.
+	Refused int
+}
+
+func newCallLog() *callLog {
+	return &callLog{
+		seen:     map[string]map[string]bool{},
+		s3:       map[string]map[string]int{},
+		dynamoDB: map[string]*capacity{},
+	}
 }
 
 var appIDRE = regexp.MustCompile(`(?:^| )app/([^ ]+)`)
 
-// proxy starts a reverse proxy to target that notes the actions of each request, and returns
-// its URL. The Host header is kept, so signatures made for the proxy still verify.
-func (c *callLog) proxy(t *testing.T, target string, actions func(*http.Request) []string) string {
+// proxy starts a reverse proxy to target that notes the actions of each request, passes each
+// answer with the function that asked to observe (when not nil), and returns its URL. The Host
+// header is kept, so signatures made for the proxy still verify.
+func (c *callLog) proxy(t *testing.T, target string, actions func(*http.Request) []string, observe func(fn string, res *http.Response) error) string {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -740,6 +776,18 @@ func (c *callLog) proxy(t *testing.T, target string, actions func(*http.Request)
 		r.SetURL(u)
 		r.Out.Host = r.In.Host
 	}}
+	if observe != nil {
+		rp.ModifyResponse = func(res *http.Response) error {
+			m := appIDRE.FindStringSubmatch(res.Request.Header.Get("User-Agent"))
+			if m == nil {
+				return nil
+			}
+			if err := observe(m[1], res); err != nil {
+				t.Errorf("%s: %v", m[1], err)
+			}
+			return nil
+		}
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m := appIDRE.FindStringSubmatch(r.Header.Get("User-Agent")); m != nil {
 			c.mu.Lock()
@@ -801,4 +849,245 @@ func mediaConvertActions(r *http.Request) []string {
 		return []string{"mediaconvert:CancelJob"}
 	}
 	return []string{"mediaconvert:unknown " + r.Method}
+}
+
+// s3Request counts an S3 request the server answered by its price class, from its method and
+// query alone (Amazon S3 pricing, https://aws.amazon.com/s3/pricing/): PUT, COPY, POST and
+// LIST requests are tier 1, DELETE requests (DeleteObject, a multi-object delete, an abort of a
+// multipart upload) free, GET, HEAD and the rest tier 2. Failed requests count: S3 bills them.
+func (c *callLog) s3Request(fn string, res *http.Response) error {
+	r := res.Request
+	_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	class := cost.UnitS3Tier2
+	switch {
+	case r.Method == http.MethodDelete, r.Method == http.MethodPost && r.URL.Query().Has("delete"):
+		class = cost.UnitS3Free
+	case r.Method == http.MethodPut, r.Method == http.MethodPost, r.Method == http.MethodGet && key == "":
+		class = cost.UnitS3Tier1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s3[fn] == nil {
+		c.s3[fn] = map[string]int{}
+	}
+	c.s3[fn][class]++
+	return nil
+}
+
+// dynamoDBResponse sums the ConsumedCapacity of a DynamoDB answer: an object for one table's
+// operations, a list of them for batches. Reads are GetItem, Query, Scan and the batch and
+// transaction gets; everything else writes.
+func (c *callLog) dynamoDBResponse(fn string, res *http.Response) error {
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	var answer struct {
+		Type             string          `json:"__type"`
+		ConsumedCapacity json.RawMessage `json:"ConsumedCapacity"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		return fmt.Errorf("DynamoDB answer %q: %v", body, err)
+	}
+	type consumed struct{ CapacityUnits float64 }
+	var units float64
+	switch cc := bytes.TrimSpace(answer.ConsumedCapacity); {
+	case len(cc) == 0:
+	case cc[0] == '[':
+		var all []consumed
+		if err := json.Unmarshal(cc, &all); err != nil {
+			return err
+		}
+		for _, one := range all {
+			units += one.CapacityUnits
+		}
+	default:
+		var one consumed
+		if err := json.Unmarshal(cc, &one); err != nil {
+			return err
+		}
+		units = one.CapacityUnits
+	}
+	_, op, _ := strings.Cut(res.Request.Header.Get("X-Amz-Target"), ".")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dynamoDB[fn] == nil {
+		c.dynamoDB[fn] = &capacity{}
+	}
+	cp := c.dynamoDB[fn]
+	switch op {
+	case "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems":
+		cp.Read += units
+	default:
+		cp.Write += units
+	}
+	if strings.HasSuffix(answer.Type, "#ConditionalCheckFailedException") {
+		cp.Refused++
+	}
+	return nil
+}
+
+// checkMetering holds the usage each function under the emulator logged (cost.LogUsage, turned
+// on by PETU_LOG_USAGE) to what the wire saw: the requests the S3 server got from it, the
+// capacity DynamoDB said it consumed, the emulator's REPORT lines, and the outputs of the jobs
+// MediaConvert completed.
+func checkMetering(t *testing.T, s *stack) {
+	t.Helper()
+	for _, fn := range functions {
+		out := s.fns[fn.name].Output()
+		u, err := cost.ReadUsage(strings.NewReader(out))
+		if err != nil {
+			t.Fatalf("%s's usage: %v", fn.name, err)
+		}
+		t.Logf("%s's usage:\n%s", fn.name, u.Report(cost.USEast1()))
+
+		// S3: each request the server received, by price class.
+		s.calls.mu.Lock()
+		wire, cp := maps.Clone(s.calls.s3[fn.name]), capacity{}
+		if c := s.calls.dynamoDB[fn.name]; c != nil {
+			cp = *c
+		}
+		s.calls.mu.Unlock()
+		for _, class := range []string{cost.UnitS3Tier1, cost.UnitS3Tier2, cost.UnitS3Free} {
+			var metered float64
+			for _, b := range []string{uploadsBucket, mediaBucket} {
+				metered += u.Get(cost.ServiceS3, b, class)
+			}
+			if metered != float64(wire[class]) {
+				t.Errorf("%s: metered %v S3 %s, the S3 server received %d", fn.name, metered, class, wire[class])
+			}
+		}
+
+		// DynamoDB: the ConsumedCapacity of its answers. A refused conditional write's answer
+		// carries none, and dynalite's no stored item; awsdynamodb bills it the item the write
+		// would have made (table.Call), a unit for each of petu's records, all under 1 KB.
+		rru := u.Get(cost.ServiceDynamoDB, videosTable, cost.UnitReadUnits)
+		wru := u.Get(cost.ServiceDynamoDB, videosTable, cost.UnitWriteUnits)
+		if rru != cp.Read {
+			t.Errorf("%s: metered %v read units, DynamoDB's answers consumed %v", fn.name, rru, cp.Read)
+		}
+		if want := cp.Write + float64(cp.Refused); wru != want {
+			t.Errorf("%s: metered %v write units, DynamoDB's answers consumed %v and refused %d conditional writes", fn.name, wru, cp.Write, cp.Refused)
+		}
+		t.Logf("%s: S3 requests %v; DynamoDB %v RRU, %v WRU (%d refused writes)", fn.name, wire, rru, wru, cp.Refused)
+
+		checkBilledDurations(t, fn.name, out)
+	}
+
+	// MediaConvert: on-transcoded meters each job whose COMPLETE event it is given, by the
+	// durations and sizes of the outputs the event lists. Each job the server made completed,
+	// and every complete job's event was delivered.
+	var ids []string
+	for _, j := range s.mc.Jobs() {
+		ids = append(ids, j.ID)
+		if j.State != "COMPLETE" {
+			t.Errorf("job %s is %s", j.ID, j.State)
+		}
+	}
+	var delivered []string
+	want := map[string]float64{}
+	for _, e := range s.completed {
+		delivered = append(delivered, e.JobID)
+		for _, g := range e.OutputGroups {
+			for _, o := range g.Outputs {
+				// MediaConvert's resolution classes, by the output's shorter side: SD below 720
+				// lines, HD to 1080, UHD above (https://aws.amazon.com/mediaconvert/pricing/).
+				class := cost.UnitMinutesHD
+				switch lines := min(o.Width, o.Height); {
+				case lines < 720:
+					class = cost.UnitMinutesSD
+				case lines > 1080:
+					class = cost.UnitMinutesUHD
+				}
+				want[class] += cost.OutputMinutes(time.Duration(o.DurationMs) * time.Millisecond)
+			}
+		}
+	}
+	slices.Sort(ids)
+	slices.Sort(delivered)
+	if !slices.Equal(ids, delivered) || len(ids) == 0 {
+		t.Errorf("MediaConvert made the jobs %v, on-transcoded was told %v complete", ids, delivered)
+	}
+	u, err := cost.ReadUsage(strings.NewReader(s.fns["on-transcoded"].Output()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, l := range u.Lines() {
+		if l.Service == cost.ServiceMediaConvert {
+			got[l.Unit] += l.Quantity
+		}
+	}
+	if !cmp.Equal(got, want, cmp.Comparer(func(a, b float64) bool { return math.Abs(a-b) < 1e-9 })) {
+		t.Errorf("on-transcoded metered the MediaConvert minutes %v, the jobs' outputs last %v", got, want)
+	}
+	t.Logf("MediaConvert: %d jobs, %v output minutes", len(ids), got)
+}
+
+// reportRE is the emulator's REPORT line, as Lambda prints it.
+var reportRE = regexp.MustCompile(`REPORT RequestId: (\S+)\s.*?Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
+
+// checkBilledDurations holds each invocation's metered duration to the Billed Duration of its
+// REPORT line. The meter measures inside the runtime's loop, so it sees less than the emulator,
+// which times the invocation from its own side of the Runtime API: it must not exceed the
+// REPORT's figure, nor fall short of it by more than billedSlack. The first invocation's Billed
+// Duration includes the INIT phase, as Lambda's does for a custom runtime; the meter counts it
+// from the cost package's initialisation, so what ran before (the Go runtime's start, the
+// initialisation of the packages cost does not import) is missing from it: there it may fall
+// short by the emulator's INIT REPORT duration as well.
+func checkBilledDurations(t *testing.T, fn, out string) {
+	t.Helper()
+	const billedSlack = 10 // ms
+	metered := map[string]float64{}
+	for line := range strings.Lines(out) {
+		if !strings.Contains(line, cost.UsageMessage) {
+			continue
+		}
+		var rec struct {
+			RequestID string `json:"requestId"`
+		}
+		start := strings.IndexByte(line, '{')
+		if start < 0 || json.Unmarshal([]byte(line[start:]), &rec) != nil {
+			continue
+		}
+		u, err := cost.ReadUsage(strings.NewReader(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gbs := 0.0
+		for _, l := range u.Lines() {
+			if l.Service == cost.ServiceLambda && (l.Unit == cost.UnitGBSecondsArm64 || l.Unit == cost.UnitGBSecondsX86) {
+				gbs += l.Quantity
+			}
+		}
+		metered[rec.RequestID] = gbs / (float64(memoryMB) / 1024) * 1000
+	}
+	init, _ := runtimetest.InitReport(out)
+	reports := reportRE.FindAllStringSubmatch(out, -1)
+	if len(reports) == 0 || len(reports) != len(metered) {
+		t.Errorf("%s: %d REPORT lines, %d usage records", fn, len(reports), len(metered))
+	}
+	for i, r := range reports {
+		id, mem := r[1], r[3]
+		var billed float64
+		fmt.Sscan(r[2], &billed)
+		if mem != fmt.Sprint(memoryMB) {
+			t.Errorf("%s: REPORT of %s: memory %s MB, want %d", fn, id, mem, memoryMB)
+		}
+		ms, ok := metered[id]
+		if !ok {
+			t.Errorf("%s: no usage record of invocation %s", fn, id)
+			continue
+		}
+		slack := float64(billedSlack)
+		if i == 0 {
+			slack += math.Ceil(float64(init.Microseconds()) / 1000)
+		}
+		t.Logf("%s: invocation %d: metered %.0f ms, REPORT billed %.0f ms", fn, i, ms, billed)
+		if ms > billed+1e-6 || ms < billed-slack {
+			t.Errorf("%s: invocation %d (%s) metered %.3f ms, REPORT billed %v ms: want at most that and at most %v ms less (INIT REPORT %v)", fn, i, id, ms, billed, slack, init)
+		}
+	}
 }
