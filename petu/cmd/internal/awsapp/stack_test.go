@@ -1032,11 +1032,13 @@ var reportRE = regexp.MustCompile(`REPORT RequestId: (\S+)\s.*?Billed Duration: 
 // checkBilledDurations holds each invocation's metered duration to the Billed Duration of its
 // REPORT line. The meter measures inside the runtime's loop, so it sees less than the emulator,
 // which times the invocation from its own side of the Runtime API: it must not exceed the
-// REPORT's figure, nor fall short of it by more than billedSlack. The first invocation's Billed
+// REPORT's figure, nor fall short of it by more than billedSlack and a tenth of the figure
+// (the emulator's share grows with the machine's load; 6 ms was the most seen on a quiet
+// 2-core machine, on an invocation billed 75 ms). The first invocation's Billed
 // Duration includes the INIT phase, as Lambda's does for a custom runtime; the meter counts it
-// from the cost package's initialisation, so what ran before (the Go runtime's start, the
-// initialisation of the packages cost does not import) is missing from it: there it may fall
-// short by the emulator's INIT REPORT duration as well.
+// from the cost package's initialisation, so what ran before (the process's start, the Go
+// runtime's, the packages initialised earlier) is missing from it: there it may fall short by
+// the emulator's INIT REPORT duration as well.
 func checkBilledDurations(t *testing.T, fn, out string) {
 	t.Helper()
 	const billedSlack = 10 // ms
@@ -1081,7 +1083,7 @@ func checkBilledDurations(t *testing.T, fn, out string) {
 			t.Errorf("%s: no usage record of invocation %s", fn, id)
 			continue
 		}
-		slack := float64(billedSlack)
+		slack := billedSlack + billed/10
 		if i == 0 {
 			slack += math.Ceil(float64(init.Microseconds()) / 1000)
 		}
