@@ -1,5 +1,6 @@
 // Command api is petu's API as a Lambda function behind a Function URL: petu.App.API served
-// by servous's runtime/httpfn. It meters what it uses (see awsapp's Metering).
+// by servous's runtime/httpfn. It meters what it uses when the template's LogUsage turns
+// metering on (see awsapp's Metering).
 //
 // Build it as Lambda runs it:
 //
@@ -15,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 
-	"github.com/servous/servous/cost"
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/identity/awscognito"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	m := cost.NewMeter(nil)
+	m := awsapp.NewMeter()
 	app, err := awsapp.Load(context.Background(), "api", awsapp.Services{Identity: exchanger, Transcoder: transcoder, Meter: m})
 	if err != nil {
 		slog.Error("petu api: init", slog.Any("error", err))

@@ -1,6 +1,6 @@
 // Command on-upload is petu's on-upload Lambda function: the uploads bucket's notifications of
 // created objects invoke it (petu.App.OnUpload), started with servous's runtime. It meters what
-// it uses (see awsapp's Metering).
+// it uses when the template's LogUsage turns metering on (see awsapp's Metering).
 //
 // Build it as Lambda runs it:
 //
@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/mediaconvert"
 
-	"github.com/servous/servous/cost"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 	"github.com/servous/servous/runtime"
 	"github.com/servous/servous/transcode"
@@ -23,7 +22,7 @@ import (
 )
 
 func main() {
-	m := cost.NewMeter(nil)
+	m := awsapp.NewMeter()
 	app, err := awsapp.Load(context.Background(), "on-upload", awsapp.Services{Transcoder: transcoder, Meter: m})
 	if err != nil {
 		slog.Error("petu on-upload: init", slog.Any("error", err))

@@ -11,14 +11,17 @@
 //
 // # Metering
 //
-// Each function meters what it uses in the units AWS bills (package cost): Services.Meter
-// counts its S3 requests, DynamoDB request units, MediaConvert output minutes and Cognito
-// exchanges, and the middleware of Metering its Lambda requests and GB-seconds. With
-// PETU_LOG_USAGE=true (the template's LogUsage parameter) each invocation logs what it used as
-// one JSON record (cost.LogUsage), which cost.ReadUsage sums from the functions' logs. It is off
-// by default: a record of some 500 bytes per invocation costs CloudWatch Logs' ingestion ($0.50
-// per GB in us-east-1, https://aws.amazon.com/cloudwatch/pricing/), about $0.25 a million
-// invocations, as much again as Lambda's $0.20 a million requests.
+// With PETU_LOG_USAGE=true (the template's LogUsage parameter) each function meters what it uses
+// in the units AWS bills (package cost): NewMeter's meter, given to Load through
+// Services.Meter, counts its S3 requests, DynamoDB request units, MediaConvert output minutes
+// and Cognito exchanges, and the middleware of Metering its Lambda requests and GB-seconds; each
+// invocation then logs what it used as one JSON record (cost.LogUsage), which cost.ReadUsage
+// sums from the functions' logs. It is off by default: a record of some 500 bytes per invocation
+// costs CloudWatch Logs' ingestion ($0.50 per GB in us-east-1,
+// https://aws.amazon.com/cloudwatch/pricing/), about $0.25 a million invocations, as much again
+// as Lambda's $0.20 a million requests. Off, nothing is metered: the table adapter then asks
+// DynamoDB for neither the capacity each request consumed nor, for a refused conditional write,
+// the stored item.
 package awsapp
 
 import (
@@ -141,21 +144,26 @@ func Load(ctx context.Context, function string, svc Services) (*petu.App, error)
 	})
 }
 
-// Metering returns the runtime middleware that meters a function's invocations in m
-// (cost.Lambda: a request, the GB-seconds, the INIT phase, for the function Lambda names in
-// AWS_LAMBDA_FUNCTION_NAME with the memory of AWS_LAMBDA_FUNCTION_MEMORY_SIZE) and, when
-// PETU_LOG_USAGE is "true", logs after each invocation what m metered during it
-// (cost.LogUsage), to Lambda's log stream. Pass it as runtime.Options.Middleware.
-func Metering(m *cost.Meter) []runtime.Middleware {
-	meter := cost.Lambda(m, cost.Function{})
-	if !LogUsage() {
-		return []runtime.Middleware{meter}
+// NewMeter returns the meter of a function's usage if PETU_LOG_USAGE is "true", and nil
+// otherwise, when nothing would read what it counts.
+func NewMeter() *cost.Meter {
+	if os.Getenv(EnvLogUsage) != "true" {
+		return nil
 	}
-	return []runtime.Middleware{cost.LogUsage(m, nil), meter}
+	return cost.NewMeter(nil)
 }
 
-// LogUsage reports whether PETU_LOG_USAGE turns the logging of usage on.
-func LogUsage() bool { return os.Getenv(EnvLogUsage) == "true" }
+// Metering returns the runtime middleware that meters a function's invocations in m
+// (cost.Lambda: a request, the GB-seconds, the INIT phase, for the function Lambda names in
+// AWS_LAMBDA_FUNCTION_NAME with the memory of AWS_LAMBDA_FUNCTION_MEMORY_SIZE) and logs after
+// each invocation what m metered during it (cost.LogUsage), to Lambda's log stream; none for a
+// nil m. Pass it as runtime.Options.Middleware.
+func Metering(m *cost.Meter) []runtime.Middleware {
+	if m == nil {
+		return nil
+	}
+	return []runtime.Middleware{cost.LogUsage(m, nil), cost.Lambda(m, cost.Function{})}
+}
 
 // readEnv reads petu's variables: those of the services svc builds are required only then.
 func readEnv(svc Services) (*Env, error) {

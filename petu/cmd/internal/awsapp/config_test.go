@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/servous/servous/cost"
 	"github.com/servous/servous/identity"
 	"github.com/servous/servous/petu/cmd/internal/awsapp"
 )
@@ -109,12 +108,14 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 	}
 }
 
-// TestMetering checks that PETU_LOG_USAGE turns the usage records on, and only "true" does.
+// TestMetering checks that PETU_LOG_USAGE turns metering and the usage records on, and only
+// "true" does.
 func TestMetering(t *testing.T) {
-	for v, want := range map[string]int{"": 1, "false": 1, "1": 1, "true": 2} {
+	for v, want := range map[string]int{"": 0, "false": 0, "1": 0, "true": 2} {
 		t.Setenv(awsapp.EnvLogUsage, v)
-		if got := len(awsapp.Metering(cost.NewMeter(nil))); got != want {
-			t.Errorf("%s=%q: %d middleware, want %d", awsapp.EnvLogUsage, v, got, want)
+		m := awsapp.NewMeter()
+		if got := len(awsapp.Metering(m)); got != want || (m != nil) != (want > 0) {
+			t.Errorf("%s=%q: meter %v, %d middleware; want %d", awsapp.EnvLogUsage, v, m, got, want)
 		}
 	}
 }
