@@ -164,8 +164,30 @@ func (ms *meters) function(name string, p phase, videoOf func(payload []byte) st
 	}
 }
 
-// uploadVideo is the video of the first upload an S3 event announces.
+// uploadVideo is the video of the first upload an S3 event announces. It reads only the fields
+// it needs from the S3 notification the bucket sends, and the event in any other form with
+// events.DecodeObjectEvents.
 func uploadVideo(payload []byte) string {
+	var n struct {
+		Records []struct {
+			S3 struct {
+				Bucket struct {
+					Name string `json:"name"`
+				} `json:"bucket"`
+				Object struct {
+					Key string `json:"key"`
+				} `json:"object"`
+			} `json:"s3"`
+		} `json:"Records"`
+	}
+	if json.Unmarshal(payload, &n) == nil && len(n.Records) > 0 {
+		r := &n.Records[0].S3
+		key, err := events.DecodeObjectKey(r.Object.Key)
+		if err != nil || r.Bucket.Name != uploadsBucket {
+			return ""
+		}
+		return videoOfKey(key)
+	}
 	objs, err := events.DecodeObjectEvents(payload)
 	if err != nil || len(objs) == 0 || objs[0].Bucket != uploadsBucket {
 		return ""
@@ -174,14 +196,29 @@ func uploadVideo(payload []byte) string {
 }
 
 // transcodedVideo is the video named in a job's metadata, and meters the outputs of a complete
-// job: MediaConvert's state change event is where the job's end arrives, in AWS as here.
+// job: MediaConvert's state change event is where the job's end arrives, in AWS as here. Only
+// a COMPLETE event is decoded in full.
 func (ms *meters) transcodedVideo(payload []byte) string {
+	var e struct {
+		Detail struct {
+			Status       string `json:"status"`
+			UserMetadata struct {
+				Video string `json:"video"`
+			} `json:"userMetadata"`
+		} `json:"detail"`
+	}
+	if json.Unmarshal(payload, &e) != nil {
+		return ""
+	}
+	id := e.Detail.UserMetadata.Video
+	if e.Detail.Status != "COMPLETE" {
+		return id
+	}
 	s, err := transcode.DecodeEvent(payload)
 	if err != nil {
 		return ""
 	}
 	ms.all.JobDone(s)
-	id := s.Metadata["video"]
 	if id != "" {
 		ms.video(id)[phaseTranscode].JobDone(s)
 	}
@@ -226,10 +263,12 @@ type vCost struct {
 }
 
 // includes says what a video's figures count, for the page to show.
-const includes = "A video's upload, transcode and playback count the S3 requests made for its objects, " +
-	"its transcoding job's output minutes, and the on-upload and on-transcoded invocations for it " +
-	"with their DynamoDB requests; storage is what its objects cost a month. API requests count " +
-	"in the total only. On-demand prices, without free tiers."
+const includes = "Per video, upload counts the form's POST and every request for the source (the " +
+	"transcoder's read included) and on-upload's invocation; transcode the job's output minutes, " +
+	"the writes of its outputs and on-transcoded's invocations; playback the renditions and " +
+	"thumbnail sent to browsers; storage what its objects cost a month; the functions' DynamoDB " +
+	"requests count where they run. API requests (sign-in, lists, signing) count in the total only. " +
+	"On-demand prices, without free tiers."
 
 // costs computes the view with prices p.
 func (ms *meters) costs(p *cost.Prices) costsView {
