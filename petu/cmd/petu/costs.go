@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -53,17 +55,31 @@ const (
 type meters struct {
 	all   *cost.Meter
 	start time.Time
+	// jobs is the transcoder, metered by all.
+	jobs transcode.Transcoder
 
 	mu     sync.RWMutex
-	videos map[string]*[phases]*cost.Meter
+	videos map[string]*videoMeters
+}
+
+// videoMeters are a video's meters, one per phase, made on first use.
+type videoMeters [phases]atomic.Pointer[cost.Meter]
+
+// phase returns the meter of phase p.
+func (v *videoMeters) phase(p phase) *cost.Meter {
+	if m := v[p].Load(); m != nil {
+		return m
+	}
+	v[p].CompareAndSwap(nil, cost.NewMeter(nil))
+	return v[p].Load()
 }
 
 func newMeters() *meters {
-	return &meters{all: cost.NewMeter(nil), start: time.Now(), videos: make(map[string]*[phases]*cost.Meter)}
+	return &meters{all: cost.NewMeter(nil), start: time.Now(), videos: make(map[string]*videoMeters)}
 }
 
 // video returns the meters of a video, made on first use.
-func (ms *meters) video(id string) *[phases]*cost.Meter {
+func (ms *meters) video(id string) *videoMeters {
 	ms.mu.RLock()
 	v := ms.videos[id]
 	ms.mu.RUnlock()
@@ -73,10 +89,7 @@ func (ms *meters) video(id string) *[phases]*cost.Meter {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if v = ms.videos[id]; v == nil {
-		v = new([phases]*cost.Meter)
-		for i := range v {
-			v[i] = cost.NewMeter(nil)
-		}
+		v = new(videoMeters)
 		ms.videos[id] = v
 	}
 	return v
@@ -84,7 +97,7 @@ func (ms *meters) video(id string) *[phases]*cost.Meter {
 
 // attribution is what an invocation's context says its units are spent on.
 type attribution struct {
-	video *[phases]*cost.Meter
+	video *videoMeters
 	phase phase
 }
 
@@ -128,35 +141,36 @@ func (ms *meters) storageCall(ctx context.Context, c storage.Call) {
 			p = phasePlayback
 		}
 	}
-	ms.video(id)[p].StorageCall(ctx, c)
+	ms.video(id).phase(p).StorageCall(ctx, c)
 }
 
 // tableCall meters a table's request, and for an invocation on a video's behalf, that video's.
 func (ms *meters) tableCall(ctx context.Context, c table.Call) {
 	ms.all.TableCall(ctx, c)
 	if a, ok := ctx.Value(attributionKey{}).(attribution); ok {
-		a.video[a.phase].TableCall(ctx, c)
+		a.video.phase(a.phase).TableCall(ctx, c)
 	}
 }
 
 // function returns middleware metering a function's invocations, and an invocation for a video
 // (the one videoOf finds in its event) in that video's phase too.
-func (ms *meters) function(name string, p phase, videoOf func(payload []byte) string) runtime.Middleware {
+func (ms *meters) function(name string, p phase, videoOf func(ctx context.Context, payload []byte) string) runtime.Middleware {
 	metered := cost.Lambda(ms.all, cost.Function{Name: name, MemoryMB: functionMemoryMB, Arch: functionArch})
 	const gb = float64(functionMemoryMB) / 1024
 	return func(next lambda.Handler) lambda.Handler {
 		inner := metered(next)
 		return runtime.InvokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
-			id := videoOf(payload)
+			id := videoOf(ctx, payload)
 			if id == "" {
 				return inner.Invoke(ctx, payload)
 			}
-			m := ms.video(id)
-			ctx = context.WithValue(ctx, attributionKey{}, attribution{m, p})
+			v := ms.video(id)
+			ctx = context.WithValue(ctx, attributionKey{}, attribution{v, p})
 			start := time.Now()
 			defer func() {
-				m[p].Add(cost.Key{Service: cost.ServiceLambda, Resource: name, Unit: cost.UnitRequests}, 1)
-				m[p].Add(cost.Key{Service: cost.ServiceLambda, Resource: name, Unit: cost.UnitGBSecondsArm64},
+				m := v.phase(p)
+				m.Add(cost.Key{Service: cost.ServiceLambda, Resource: name, Unit: cost.UnitRequests}, 1)
+				m.Add(cost.Key{Service: cost.ServiceLambda, Resource: name, Unit: cost.UnitGBSecondsArm64},
 					cost.BilledSeconds(time.Since(start))*gb)
 			}()
 			return inner.Invoke(ctx, payload)
@@ -164,29 +178,14 @@ func (ms *meters) function(name string, p phase, videoOf func(payload []byte) st
 	}
 }
 
-// uploadVideo is the video of the first upload an S3 event announces. It reads only the fields
-// it needs from the S3 notification the bucket sends, and the event in any other form with
-// events.DecodeObjectEvents.
-func uploadVideo(payload []byte) string {
-	var n struct {
-		Records []struct {
-			S3 struct {
-				Bucket struct {
-					Name string `json:"name"`
-				} `json:"bucket"`
-				Object struct {
-					Key string `json:"key"`
-				} `json:"object"`
-			} `json:"s3"`
-		} `json:"Records"`
-	}
-	if json.Unmarshal(payload, &n) == nil && len(n.Records) > 0 {
-		r := &n.Records[0].S3
-		key, err := events.DecodeObjectKey(r.Object.Key)
-		if err != nil || r.Bucket.Name != uploadsBucket {
-			return ""
+// uploadVideo is the video of the upload an S3 event announces. It looks for the object's key
+// in the payload without decoding it (on-upload decodes it anyway), and decodes the event only
+// when that fails.
+func uploadVideo(_ context.Context, payload []byte) string {
+	if k, ok := jsonString(payload, "key"); ok {
+		if key, err := events.DecodeObjectKey(k); err == nil {
+			return videoOfKey(key)
 		}
-		return videoOfKey(key)
 	}
 	objs, err := events.DecodeObjectEvents(payload)
 	if err != nil || len(objs) == 0 || objs[0].Bucket != uploadsBucket {
@@ -196,33 +195,58 @@ func uploadVideo(payload []byte) string {
 }
 
 // transcodedVideo is the video named in a job's metadata, and meters the outputs of a complete
-// job: MediaConvert's state change event is where the job's end arrives, in AWS as here. Only
-// a COMPLETE event is decoded in full.
-func (ms *meters) transcodedVideo(payload []byte) string {
-	var e struct {
-		Detail struct {
-			Status       string `json:"status"`
-			UserMetadata struct {
-				Video string `json:"video"`
-			} `json:"userMetadata"`
-		} `json:"detail"`
-	}
-	if json.Unmarshal(payload, &e) != nil {
-		return ""
-	}
-	id := e.Detail.UserMetadata.Video
-	if e.Detail.Status != "COMPLETE" {
+// job: MediaConvert's state change event is where the job's end arrives, in AWS as here. Of an
+// event that may report a complete job, it asks the transcoder for the job's status (through
+// cost.Transcoder, which meters a complete job's outputs) rather than decoding the whole event;
+// of others, it looks for the video in the payload.
+func (ms *meters) transcodedVideo(ctx context.Context, payload []byte) string {
+	if !bytes.Contains(payload, []byte(`COMPLETE`)) {
+		id, _ := jsonString(payload, "video")
 		return id
 	}
-	s, err := transcode.DecodeEvent(payload)
-	if err != nil {
-		return ""
+	var s *transcode.Status
+	if job, ok := jsonString(payload, "jobId"); ok && ms.jobs != nil {
+		s, _ = ms.jobs.Get(ctx, job)
 	}
-	ms.all.JobDone(s)
+	if s == nil || s.State != transcode.StateComplete {
+		var err error
+		if s, err = transcode.DecodeEvent(payload); err != nil {
+			return ""
+		}
+		ms.all.JobDone(s)
+	}
+	id := s.Metadata["video"]
 	if id != "" {
-		ms.video(id)[phaseTranscode].JobDone(s)
+		ms.video(id).phase(phaseTranscode).JobDone(s)
 	}
 	return id
+}
+
+// jsonString finds the first member called name in a JSON document and returns its string
+// value, if it has one without escapes: a quick look that spares decoding a whole event for one
+// field. It reports false when it finds no such value.
+func jsonString(doc []byte, name string) (string, bool) {
+	quoted := `"` + name + `"`
+	for i := 0; ; {
+		j := bytes.Index(doc[i:], []byte(quoted))
+		if j < 0 {
+			return "", false
+		}
+		i += j + len(quoted)
+		rest := bytes.TrimLeft(doc[i:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue // a value, not a member's name
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != '"' {
+			return "", false
+		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 || bytes.IndexByte(rest[1:1+end], '\\') >= 0 {
+			return "", false
+		}
+		return string(rest[1 : 1+end]), true
+	}
 }
 
 type serveKey struct{}
@@ -278,7 +302,7 @@ func (ms *meters) costs(p *cost.Prices) costsView {
 		Services: r.Services, Videos: map[string]vCost{}, Includes: includes,
 	}
 	ms.mu.RLock()
-	ids := make(map[string]*[phases]*cost.Meter, len(ms.videos))
+	ids := make(map[string]*videoMeters, len(ms.videos))
 	for id, m := range ms.videos {
 		ids[id] = m
 	}
@@ -286,7 +310,11 @@ func (ms *meters) costs(p *cost.Prices) costsView {
 	for id, m := range ids {
 		var c vCost
 		stored := cost.Usage{}
-		for i, pm := range m {
+		for i := range m {
+			pm := m[i].Load()
+			if pm == nil {
+				continue
+			}
 			u := pm.Usage()
 			stored = stored.Add(u)
 			spent := spentFor(u.Report(p))

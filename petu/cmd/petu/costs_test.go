@@ -122,3 +122,25 @@ func TestNoCosts(t *testing.T) {
 		t.Errorf("GET /costs: %v, want 404", err)
 	}
 }
+
+func TestJSONString(t *testing.T) {
+	for _, c := range []struct {
+		doc, name, want string
+		ok              bool
+	}{
+		{`{"detail":{"userMetadata":{"owner":"o","video":"01a2"}}}`, "video", "01a2", true},
+		{`{"a" : "video", "video" :  "x y"}`, "video", "x y", true},
+		{"{\"video\"\n:\t\"v\"}", "video", "v", true},
+		{`{"video":"a\"b"}`, "video", "", false},
+		{`{"video":12}`, "video", "", false},
+		{`{"video":"unterminated`, "video", "", false},
+		{`{"other":"video"}`, "video", "", false},
+		{`{}`, "video", "", false},
+		{``, "video", "", false},
+	} {
+		got, ok := jsonString([]byte(c.doc), c.name)
+		if got != c.want || ok != c.ok {
+			t.Errorf("jsonString(%s, %q) = %q, %v; want %q, %v", c.doc, c.name, got, ok, c.want, c.ok)
+		}
+	}
+}

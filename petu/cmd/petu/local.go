@@ -177,9 +177,10 @@ func newLocal(ctx context.Context, cfg config) (*local, error) {
 
 	tr := l.Transcoder
 	if l.Costs != nil {
-		// petu learns of a job's end from its event, metered in on-transcoded's middleware;
-		// this meters a Get of a complete job, should anything make one.
+		// petu learns of a job's end from its event; on-transcoded's middleware then asks the
+		// transcoder for the job, and so meters its outputs.
 		tr = cost.Transcoder(tr, l.Costs.all)
+		l.Costs.jobs = tr
 	}
 	l.App, err = petu.New(petu.Deps{
 		Uploads: l.Uploads, Media: l.Media, Videos: l.Videos,
