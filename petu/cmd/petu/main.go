@@ -9,6 +9,11 @@
 //
 // It transcodes with ffmpeg when ffmpeg is on PATH and simulates transcoding with memtranscode
 // otherwise, and says which.
+//
+// It meters every block in the units AWS bills (see the cost package), and serves GET /costs: what
+// the run would have cost on AWS since it started (us-east-1 on-demand prices, no free tier), and
+// what each video's upload, transcode, playback and storage cost. The website shows these beside
+// each ready video; -demo prints them, with what a thousand such uploads would cost.
 package main
 
 import (
