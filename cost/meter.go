@@ -31,7 +31,7 @@ type MeterOptions struct {
 
 // NewMeter returns an empty meter.
 func NewMeter(opts *MeterOptions) *Meter {
-	m := &Meter{now: time.Now, counters: make(map[Key]*counter)}
+	m := &Meter{now: monotonicClock(), counters: make(map[Key]*counter)}
 	if opts != nil && opts.Now != nil {
 		m.now = opts.Now
 	}
@@ -92,4 +92,12 @@ func (m *Meter) Usage() Usage {
 	m.mu.RUnlock()
 	m.storage.snapshot(m.now(), u)
 	return u
+}
+
+// monotonicClock returns a clock that reads the wall clock once and then only the monotonic
+// one, which costs one clock read instead of time.Now's two: the meter reads it whenever a
+// bucket's stored bytes change. Its times follow the wall clock as of the meter's creation.
+func monotonicClock() func() time.Time {
+	base := time.Now()
+	return func() time.Time { return base.Add(time.Since(base)) }
 }

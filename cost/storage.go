@@ -29,26 +29,31 @@ import (
 // a delete of a key it did not see written changes nothing. Incomplete multipart uploads,
 // which S3 also stores and bills until aborted, are not counted either.
 func (m *Meter) StorageCall(ctx context.Context, c storage.Call) {
-	unit := UnitS3Tier2
+	// One pass over the action names: its price class, and what it does to the bytes stored.
+	unit, stores, deletes := UnitS3Tier2, false, false
 	switch c.Op {
-	case "PutObject", "CopyObject", "PostObject", "ListObjectsV2", "ListObjects",
-		"CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+	case "PutObject", "CopyObject", "PostObject", "CompleteMultipartUpload":
+		unit, stores = UnitS3Tier1, true
+	case "ListObjectsV2", "ListObjects", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
 		"ListMultipartUploads", "ListParts":
 		unit = UnitS3Tier1
-	case "DeleteObject", "DeleteObjects", "AbortMultipartUpload":
+	case "DeleteObject":
+		unit, deletes = UnitS3Free, true
+	case "DeleteObjects", "AbortMultipartUpload":
 		unit = UnitS3Free
+	case "GetObject":
+		if c.Signed && c.Bytes > 0 {
+			m.Add(Key{ServiceS3, c.Bucket, UnitTransferOutBytes}, float64(c.Bytes))
+		}
 	}
 	m.Add(Key{ServiceS3, c.Bucket, unit}, 1)
-	if c.Op == "GetObject" && c.Signed && c.Bytes > 0 {
-		m.Add(Key{ServiceS3, c.Bucket, UnitTransferOutBytes}, float64(c.Bytes))
-	}
 	if c.Failed {
 		return
 	}
-	switch c.Op {
-	case "PutObject", "CopyObject", "PostObject", "CompleteMultipartUpload":
+	switch {
+	case stores:
 		m.storage.set(m.now, c.Bucket, c.Key, c.Size, true)
-	case "DeleteObject":
+	case deletes:
 		m.storage.set(m.now, c.Bucket, c.Key, 0, false)
 	}
 }
