@@ -64,7 +64,10 @@ func (c *counter) load() float64 { return math.Float64frombits(c.bits.Load()) }
 
 // Add adds q units to the quantity k names. Blocks of this package meter through it; use it
 // to meter what they do not see, such as a service this package does not know.
-func (m *Meter) Add(k Key, q float64) {
+func (m *Meter) Add(k Key, q float64) { m.counter(k).add(q) }
+
+// counter returns k's counter, making it on first use.
+func (m *Meter) counter(k Key) *counter {
 	m.mu.RLock()
 	c := m.counters[k]
 	m.mu.RUnlock()
@@ -76,7 +79,7 @@ func (m *Meter) Add(k Key, q float64) {
 		}
 		m.mu.Unlock()
 	}
-	c.add(q)
+	return c
 }
 
 // Usage returns a snapshot of everything metered so far, the bytes stored integrated up to
