@@ -220,7 +220,7 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOption
 	if err != nil {
 		return zero, t.failure("get", key, err, nil)
 	}
-	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
+	t.reportRead(ctx, item.OpGet, units(out.ConsumedCapacity))
 	if out.Item == nil || t.expired(out.Item, t.nowUnix()) {
 		return zero, t.failure("get", key, table.ErrNotFound, nil)
 	}
@@ -288,7 +288,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	}
 	var unknown unknownOutcomes
 	out, err := t.client.PutItem(ctx, in, unknown.option)
-	t.reportWrite(ctx, opPut, consumed(out), err, func(item.Item) int { return item.Size(it) })
+	t.reportWrite(ctx, item.OpPut, consumed(out), err, func(item.Item) int { return item.Size(it) })
 	if err != nil {
 		k, kerr := item.KeyItem(t.schema, key)
 		if !create || kerr != nil || !t.ownWrite(ctx, err, &unknown, k, it) {
@@ -332,7 +332,7 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	}
 	var unknown unknownOutcomes
 	out, err := t.client.DeleteItem(ctx, in, unknown.option)
-	t.reportWrite(ctx, opDelete, consumed(out), err, nil)
+	t.reportWrite(ctx, item.OpDelete, consumed(out), err, nil)
 	if err != nil {
 		if in.ConditionExpression == nil || !t.ownWrite(ctx, err, &unknown, k, nil) {
 			return t.failure("delete", key, err, table.ErrConditionFailed)
@@ -415,7 +415,7 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 			in.ExpressionAttributeValues = expr.Values()
 		}
 		out, err := t.client.UpdateItem(ctx, in)
-		t.reportWrite(ctx, opUpdate, consumed(out), err, func(stored item.Item) int {
+		t.reportWrite(ctx, item.OpUpdate, consumed(out), err, func(stored item.Item) int {
 			would, err := item.Updated(t.schema, stored, k, changes, vals)
 			if err != nil {
 				return 0
@@ -463,7 +463,7 @@ func (t *Table[T]) versionExhausted(ctx context.Context, k item.Item, now int64)
 	if err != nil {
 		return nil
 	}
-	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
+	t.reportRead(ctx, item.OpGet, units(out.ConsumedCapacity))
 	if out.Item == nil || t.expired(out.Item, now) {
 		return nil
 	}
@@ -490,7 +490,7 @@ func (t *Table[T]) deleteExpired(ctx context.Context, k item.Item, now int64) (b
 		ReturnConsumedCapacity:              t.capacity(),
 		ReturnValuesOnConditionCheckFailure: t.onConditionFailure(),
 	})
-	t.reportWrite(ctx, opDelete, consumed(out), err, nil)
+	t.reportWrite(ctx, item.OpDelete, consumed(out), err, nil)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil

@@ -11,12 +11,6 @@ import (
 	"github.com/servous/servous/table/internal/item"
 )
 
-// DynamoDB's batch sizes.
-const (
-	batchGetSize   = 100
-	batchWriteSize = 25
-)
-
 // BatchGet implements table.Table.
 func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.BatchGetOptions) ([]T, error) {
 	reqKeys := make([]item.Item, len(keys))
@@ -35,8 +29,8 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.B
 	}
 	found := make([]item.Item, len(keys))
 	consistent := opts != nil && opts.ConsistentRead
-	for lo := 0; lo < len(reqKeys); lo += batchGetSize {
-		pending := reqKeys[lo:min(lo+batchGetSize, len(reqKeys))]
+	for lo := 0; lo < len(reqKeys); lo += item.BatchGetSize {
+		pending := reqKeys[lo:min(lo+item.BatchGetSize, len(reqKeys))]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
@@ -54,7 +48,7 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.B
 			if err != nil {
 				return nil, t.failure("batch get", table.Key{}, err, nil)
 			}
-			t.reportRead(ctx, opBatchGet, batchUnits(out.ConsumedCapacity))
+			t.reportRead(ctx, item.OpBatchGet, batchUnits(out.ConsumedCapacity))
 			for _, it := range out.Responses[t.name] {
 				k, err := item.KeyOf(t.schema, it)
 				if err != nil {
@@ -116,8 +110,8 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 			return err
 		}
 	}
-	for lo := 0; lo < len(reqs); lo += batchWriteSize {
-		pending := reqs[lo:min(lo+batchWriteSize, len(reqs))]
+	for lo := 0; lo < len(reqs); lo += item.BatchWriteSize {
+		pending := reqs[lo:min(lo+item.BatchWriteSize, len(reqs))]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
@@ -132,7 +126,7 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 				return t.failure("batch write", table.Key{}, err, nil)
 			}
 			if t.metered() {
-				t.onCall(ctx, table.Call{Table: t.name, Op: opBatchWrite, WriteUnits: batchUnits(out.ConsumedCapacity)})
+				t.onCall(ctx, table.Call{Table: t.name, Op: item.OpBatchWrite, WriteUnits: batchUnits(out.ConsumedCapacity)})
 			}
 			pending = out.UnprocessedItems[t.name]
 		}

@@ -28,17 +28,6 @@ import (
 // Requests that DynamoDB refuses otherwise (a throttle, a ValidationException) or that get
 // no answer are not reported: the first cost nothing, and of the last nothing is known.
 
-// DynamoDB's API actions, as table.Call names them.
-const (
-	opGet        = "GetItem"
-	opPut        = "PutItem"
-	opUpdate     = "UpdateItem"
-	opDelete     = "DeleteItem"
-	opQuery      = "Query"
-	opBatchGet   = "BatchGetItem"
-	opBatchWrite = "BatchWriteItem"
-)
-
 // metered reports whether requests ask for their consumed capacity.
 func (t *Table[T]) metered() bool { return t.onCall != nil }
 

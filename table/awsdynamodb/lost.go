@@ -55,7 +55,7 @@ func (t *Table[T]) ownWrite(ctx context.Context, err error, unknown *unknownOutc
 	if gerr != nil {
 		return false
 	}
-	t.reportRead(ctx, opGet, units(out.ConsumedCapacity))
+	t.reportRead(ctx, item.OpGet, units(out.ConsumedCapacity))
 	if len(out.Item) != len(written) {
 		return false
 	}

@@ -90,7 +90,7 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 		if err != nil {
 			return page, t.failure("query", key, err, nil)
 		}
-		t.reportRead(ctx, opQuery, units(out.ConsumedCapacity))
+		t.reportRead(ctx, item.OpQuery, units(out.ConsumedCapacity))
 		for _, it := range out.Items {
 			if dropKey != nil && t.schema.SortKey != "" && item.Equal(it[t.schema.SortKey], dropKey) {
 				continue

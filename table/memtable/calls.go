@@ -13,24 +13,6 @@ import (
 // counting as stored, as it does in DynamoDB until its time-to-live process removes it.
 // Calls are reported after the table's lock is released, so OnCall may use the table.
 
-// DynamoDB's API actions, as table.Call names them.
-const (
-	opGet        = "GetItem"
-	opPut        = "PutItem"
-	opUpdate     = "UpdateItem"
-	opDelete     = "DeleteItem"
-	opQuery      = "Query"
-	opBatchGet   = "BatchGetItem"
-	opBatchWrite = "BatchWriteItem"
-)
-
-// DynamoDB's batch sizes: awsdynamodb sends at most 100 keys per BatchGetItem and 25 writes
-// per BatchWriteItem.
-const (
-	batchGetSize   = 100
-	batchWriteSize = 25
-)
-
 // sizeOf returns the size of the entry's item, expired or not, and 0 for no entry.
 func sizeOf(e *entry) int {
 	if e == nil {

@@ -259,7 +259,7 @@ func (t *Table[T]) Get(ctx context.Context, key table.Key, opts *table.GetOption
 	it, size := t.live(e, now), sizeOf(e)
 	t.mu.RUnlock()
 	if t.onCall != nil {
-		t.onCall(ctx, t.readCall(opGet, item.ReadUnits(size, opts != nil && opts.ConsistentRead)))
+		t.onCall(ctx, t.readCall(item.OpGet, item.ReadUnits(size, opts != nil && opts.ConsistentRead)))
 	}
 	if it == nil {
 		return zero, t.errorf("get", key, table.ErrNotFound)
@@ -304,7 +304,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	old, stored := t.live(e, now), sizeOf(e)
 	// A refused write is billed for the larger of the stored item and the item it would
 	// have stored (see item.WriteUnits).
-	calls[0] = t.writeCall(opPut, item.WriteUnits(max(stored, w.Size)), true)
+	calls[0] = t.writeCall(item.OpPut, item.WriteUnits(max(stored, w.Size)), true)
 	switch {
 	case create && old != nil:
 		return t.errorf(op, key, table.ErrAlreadyExists)
@@ -329,7 +329,7 @@ func (t *Table[T]) put(ctx context.Context, op string, v *T, cond table.Conditio
 	if !w.Cond.Eval(old) {
 		return t.errorf(op, key, table.ErrConditionFailed)
 	}
-	calls[0] = t.writeCall(opPut, item.WriteUnits(max(stored, w.Size)), false)
+	calls[0] = t.writeCall(item.OpPut, item.WriteUnits(max(stored, w.Size)), false)
 	t.store(ctx, key, sl, &entry{item: w.Item, size: w.Size}, old)
 	if t.schema.Version != "" {
 		out, err := t.decode(w.Item)
@@ -366,7 +366,7 @@ func (t *Table[T]) Delete(ctx context.Context, key table.Key, opts *table.Delete
 	e := t.lookup(sl)
 	old := t.live(e, now)
 	ok := c.Eval(old)
-	calls[0] = t.writeCall(opDelete, item.WriteUnits(sizeOf(e)), !ok)
+	calls[0] = t.writeCall(item.OpDelete, item.WriteUnits(sizeOf(e)), !ok)
 	if !ok {
 		return t.errorf("delete", key, table.ErrConditionFailed)
 	}
@@ -424,14 +424,14 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 				would = max(would, item.Size(it))
 			}
 		}
-		calls[0] = t.writeCall(opUpdate, item.WriteUnits(would), true)
+		calls[0] = t.writeCall(item.OpUpdate, item.WriteUnits(would), true)
 		n := 1
 		if t.schema.Version != "" {
-			calls[n] = t.readCall(opGet, item.ReadUnits(stored, true))
+			calls[n] = t.readCall(item.OpGet, item.ReadUnits(stored, true))
 			n++
 		}
 		if t.schema.ExpiresAt != "" && c.Eval(nil) {
-			calls[n] = t.writeCall(opDelete, item.WriteUnits(stored), !expired)
+			calls[n] = t.writeCall(item.OpDelete, item.WriteUnits(stored), !expired)
 			n++
 		}
 		return n
@@ -441,8 +441,8 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 		// failed condition by reading the item.
 		if v, err := item.Version(old, t.schema.Version); err == nil {
 			if _, err := item.NextVersion(t.schema.Version, v); err != nil {
-				calls[0] = t.writeCall(opUpdate, item.WriteUnits(stored), true)
-				calls[1] = t.readCall(opGet, item.ReadUnits(stored, true))
+				calls[0] = t.writeCall(item.OpUpdate, item.WriteUnits(stored), true)
+				calls[1] = t.readCall(item.OpGet, item.ReadUnits(stored, true))
 				return zero, t.errorf("update", key, err)
 			}
 		}
@@ -465,7 +465,7 @@ func (t *Table[T]) Update(ctx context.Context, key table.Key, changes []table.Ch
 	if err != nil {
 		return zero, t.errorf("update", key, err)
 	}
-	calls[next] = t.writeCall(opUpdate, item.WriteUnits(max(stored, size)), false)
+	calls[next] = t.writeCall(item.OpUpdate, item.WriteUnits(max(stored, size)), false)
 	t.store(ctx, key, sl, &entry{item: it, size: size}, old)
 	out, err := t.decode(it)
 	if err != nil {
@@ -499,7 +499,7 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.B
 	// Each key of a BatchGetItem is billed as a GetItem, one request per 100 keys.
 	var calls []table.Call
 	if t.onCall != nil {
-		calls = make([]table.Call, 0, (len(keys)+batchGetSize-1)/batchGetSize)
+		calls = make([]table.Call, 0, (len(keys)+item.BatchGetSize-1)/item.BatchGetSize)
 	}
 	consistent := opts != nil && opts.ConsistentRead
 	t.mu.RLock()
@@ -509,8 +509,8 @@ func (t *Table[T]) BatchGet(ctx context.Context, keys []table.Key, opts *table.B
 			found = append(found, it)
 		}
 		if calls != nil {
-			if i%batchGetSize == 0 {
-				calls = append(calls, t.readCall(opBatchGet, 0))
+			if i%item.BatchGetSize == 0 {
+				calls = append(calls, t.readCall(item.OpBatchGet, 0))
 			}
 			calls[len(calls)-1].ReadUnits += item.ReadUnits(sizeOf(e), consistent)
 		}
@@ -576,7 +576,7 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 	// 25 writes.
 	var calls []table.Call
 	if t.onCall != nil {
-		calls = make([]table.Call, 0, (len(ws)+batchWriteSize-1)/batchWriteSize)
+		calls = make([]table.Call, 0, (len(ws)+item.BatchWriteSize-1)/item.BatchWriteSize)
 	}
 	defer func() { t.report(ctx, calls) }()
 	t.mu.Lock()
@@ -585,8 +585,8 @@ func (t *Table[T]) BatchWrite(ctx context.Context, puts []T, deletes []table.Key
 		e := t.lookup(w.slot)
 		old := t.live(e, now)
 		if calls != nil {
-			if i%batchWriteSize == 0 {
-				calls = append(calls, t.writeCall(opBatchWrite, 0, false))
+			if i%item.BatchWriteSize == 0 {
+				calls = append(calls, t.writeCall(item.OpBatchWrite, 0, false))
 			}
 			calls[len(calls)-1].WriteUnits += item.WriteUnits(max(sizeOf(e), w.size))
 		}

@@ -62,7 +62,7 @@ func (t *Table[T]) Query(ctx context.Context, partition table.Value, opts *table
 	t.mu.RUnlock()
 	if m != nil {
 		for _, u := range m.units {
-			t.onCall(ctx, t.readCall(opQuery, u))
+			t.onCall(ctx, t.readCall(item.OpQuery, u))
 		}
 	}
 
