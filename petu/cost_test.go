@@ -3,7 +3,6 @@ package petu_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/servous/servous/table/memtable"
 	"github.com/servous/servous/transcode"
 	"github.com/servous/servous/transcode/memtranscode"
+	"github.com/servous/servous/transcode/transcodetest"
 )
 
 // maxVideoCost is what one 10-second 720p video may cost, uploaded, transcoded and played once:
@@ -99,7 +99,7 @@ func TestCostOfAVideo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	video := mp4(1280, 720, 10*time.Second, 10*5_000_000/8)
+	video := transcodetest.StandIn(1280, 720, 10*time.Second, 10*5_000_000/8)
 	var up petu.UploadResponse
 	call(t, api, token, http.MethodPost, "/api/uploads", petu.UploadRequest{FileName: "clip.mp4", ContentType: "video/mp4", Size: int64(len(video))}, &up)
 	form := storage.UploadForm{URL: up.Form.URL, Fields: up.Form.Fields, Expires: up.Form.Expires}
@@ -204,60 +204,4 @@ func send(t *testing.T, c *http.Client, req *http.Request) []byte {
 		t.Fatalf("%s %s: %s: %s", req.Method, req.URL.Path, res.Status, b)
 	}
 	return b
-}
-
-// mp4 returns an MP4 whose headers say it is a w×h video lasting d, of size bytes: a movie
-// header, one video track's header and an mdat of zeros, which the in-memory transcoder reads
-// as a video (it reads the headers; it does not decode).
-func mp4(w, h int, d time.Duration, size int) []byte {
-	var b bytes.Buffer
-	u32 := func(b *bytes.Buffer, v uint32) { b.Write(binary.BigEndian.AppendUint32(nil, v)) }
-	box := func(b *bytes.Buffer, typ string, body func(*bytes.Buffer)) {
-		var in bytes.Buffer
-		body(&in)
-		u32(b, uint32(8+in.Len()))
-		b.WriteString(typ)
-		b.Write(in.Bytes())
-	}
-	matrix := func(b *bytes.Buffer) {
-		for _, v := range []uint32{0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000} {
-			u32(b, v)
-		}
-	}
-	ms := uint32(d / time.Millisecond)
-	box(&b, "ftyp", func(b *bytes.Buffer) { b.WriteString("isom\x00\x00\x02\x00isomiso2avc1mp41") })
-	box(&b, "moov", func(b *bytes.Buffer) {
-		box(b, "mvhd", func(b *bytes.Buffer) {
-			for _, v := range []uint32{0, 0, 0, 1000, ms, 0x10000} { // version, times, timescale, duration, rate
-				u32(b, v)
-			}
-			b.Write([]byte{1, 0}) // volume
-			b.Write(make([]byte, 10))
-			matrix(b)
-			b.Write(make([]byte, 24))
-			u32(b, 2) // next track id
-		})
-		box(b, "trak", func(b *bytes.Buffer) {
-			box(b, "tkhd", func(b *bytes.Buffer) {
-				for _, v := range []uint32{3, 0, 0, 1, 0, ms} { // enabled, times, track id, reserved, duration
-					u32(b, v)
-				}
-				b.Write(make([]byte, 16))
-				matrix(b)
-				u32(b, uint32(w)<<16)
-				u32(b, uint32(h)<<16)
-			})
-			box(b, "mdia", func(b *bytes.Buffer) {
-				box(b, "hdlr", func(b *bytes.Buffer) {
-					u32(b, 0)
-					u32(b, 0)
-					b.WriteString("vide")
-					b.Write(make([]byte, 12))
-					b.WriteString("VideoHandler\x00")
-				})
-			})
-		})
-	})
-	box(&b, "mdat", func(in *bytes.Buffer) { in.Write(make([]byte, max(0, size-b.Len()-8))) })
-	return b.Bytes()
 }

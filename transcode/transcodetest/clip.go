@@ -2,7 +2,10 @@ package transcodetest
 
 import (
 	"embed"
+	"encoding/binary"
 	"time"
+
+	"github.com/servous/servous/transcode/internal/media"
 )
 
 //go:embed testdata/clip.mp4
@@ -29,3 +32,16 @@ var containerClips embed.FS
 //
 //go:embed testdata/tone.wav
 var tone []byte
+
+// StandIn returns an MP4 of size bytes (or the least its headers take, if more) whose headers
+// say it is a w×h video lasting d, padded with an mdat of zeros: no media samples. The in-memory
+// transcoder reads headers, not samples, so it transcodes a stand-in as the video it says it
+// is; a test can upload a video of any size and length without encoding one. ffmpeg cannot.
+func StandIn(w, h int, d time.Duration, size int) []byte {
+	b := media.MP4(w, h, d, "")
+	b = b[:len(b)-8] // the empty mdat box MP4 ends with
+	n := max(8, size-len(b))
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = append(b, "mdat"...)
+	return append(b, make([]byte, n-8)...)
+}
