@@ -12,7 +12,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -27,7 +26,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/servous/servous/events"
-	"github.com/servous/servous/identity/identitytest"
 	"github.com/servous/servous/identity/memidentity"
 	"github.com/servous/servous/internal/faultproxy"
 	"github.com/servous/servous/petu"
@@ -36,7 +34,6 @@ import (
 	"github.com/servous/servous/runtime/runtimetest"
 	"github.com/servous/servous/storage"
 	"github.com/servous/servous/storage/awss3"
-	"github.com/servous/servous/storage/storagetest"
 	"github.com/servous/servous/table"
 	"github.com/servous/servous/table/awsdynamodb"
 	"github.com/servous/servous/table/tabletest"
@@ -260,23 +257,7 @@ func startSoak(t *testing.T, ctx context.Context, cfg *soakConfig, dyn *tabletes
 	// upload makes two events, and a planned crash lands when the invocation gets as far.
 	s.crashP = min(0.5, max(0.05, 3*float64(cfg.crashes)/float64(2*max(cfg.uploads, 1))))
 
-	if err := dyn.CreateTable(ctx, videosTable, table.Schema{PartitionKey: "owner", SortKey: "id", ExpiresAt: "expires_at"}); err != nil {
-		t.Fatal(err)
-	}
-	cognito := identitytest.NewServer(nil)
-	if err := cognito.AddPool(poolID, &identitytest.PoolOptions{
-		Providers: []identitytest.Provider{identitytest.Provider(issuer.Provider(provider, audience))},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	cognitoSrv := httptest.NewServer(cognito)
-	t.Cleanup(cognitoSrv.Close)
-	s3srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{Region: region, Authority: cognito})
-	for _, b := range []string{uploadsBucket, mediaBucket} {
-		if err := s3srv.CreateBucket(b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cognitoSrv, s3srv := startPeers(t, ctx, dyn, issuer)
 	s.s3 = s3srv.Client()
 	s.uploads, s.media = awss3.New(s.s3, uploadsBucket, nil), awss3.New(s.s3, mediaBucket, nil)
 	s.client = s3srv.HTTPClient()

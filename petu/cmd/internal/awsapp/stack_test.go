@@ -194,8 +194,9 @@ func buildFunctions(t *testing.T) string {
 	return bins
 }
 
-// awsStack starts the peers and the three functions under the emulator.
-func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer *memidentity.Issuer, bins string) *stack {
+// startPeers makes the app's table in dynalite and starts the Cognito server, with petu's pool
+// trusting issuer, and the S3 server, with petu's buckets.
+func startPeers(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer *memidentity.Issuer) (cognitoSrv *httptest.Server, s3srv *storagetest.S3Server) {
 	t.Helper()
 	err := dyn.CreateTable(ctx, videosTable, table.Schema{
 		PartitionKey: "owner", SortKey: "id", ExpiresAt: "expires_at",
@@ -210,18 +211,25 @@ func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cognitoSrv := httptest.NewServer(cognito)
+	cognitoSrv = httptest.NewServer(cognito)
 	t.Cleanup(cognitoSrv.Close)
 
 	// S3 asks the Cognito server about the credentials it minted, as S3 asks IAM about those STS
 	// mints for the pool's authenticated role, whose policy the template limits to
 	// uploads/${cognito-identity.amazonaws.com:sub}/* — the server's default prefix.
-	s3srv := storagetest.NewS3Server(t, &storagetest.S3ServerOptions{Region: region, Authority: cognito})
+	s3srv = storagetest.NewS3Server(t, &storagetest.S3ServerOptions{Region: region, Authority: cognito})
 	for _, b := range []string{uploadsBucket, mediaBucket} {
 		if err := s3srv.CreateBucket(b); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return cognitoSrv, s3srv
+}
+
+// awsStack starts the peers and the three functions under the emulator.
+func awsStack(t *testing.T, ctx context.Context, dyn *tabletest.Dynalite, issuer *memidentity.Issuer, bins string) *stack {
+	t.Helper()
+	cognitoSrv, s3srv := startPeers(t, ctx, dyn, issuer)
 	s3c := s3srv.Client()
 	uploads, media := awss3.New(s3c, uploadsBucket, nil), awss3.New(s3c, mediaBucket, nil)
 
